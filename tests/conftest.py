@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-SHARED_DATA = Path(os.environ.get("BOX2SEG_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED_DATA = Path(os.environ.get("BOX2SEG_SHARED_DATA", SHARED / "data"))
+SHARED_SPEC = Path(os.environ.get("BOX2SEG_SHARED_SPEC", SHARED / "spec"))
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -28,3 +30,11 @@ def vot_bag_root() -> Path:
     if not (root / "groundtruth.txt").is_file():
         pytest.skip(f"real tracking sequence not found at {root} (set BOX2SEG_SHARED_DATA)")
     return root
+
+
+@pytest.fixture(scope="session")
+def spec_dir() -> Path:
+    """The official state_dict key lists and facts sheet from ../shared/spec."""
+    if not (SHARED_SPEC / "statedict-sta.txt").is_file():
+        pytest.skip(f"official state_dict lists not found at {SHARED_SPEC} (set BOX2SEG_SHARED_SPEC)")
+    return SHARED_SPEC

@@ -1,0 +1,130 @@
+"""LWL's segmentation decoder D: target scores + backbone features -> full-resolution mask logits.
+
+Processes layer4 -> layer1 (deep to shallow). At each level a TSE block fuses the reduced backbone
+features with the scores, RRB blocks refine, and a CAB block lets the deeper level gate the
+shallower one (facts §2.12; every concat order matters for weight compatibility).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LEVEL_WIDTH_MULTIPLIER = {"layer1": 1, "layer2": 2, "layer3": 2, "layer4": 4}
+
+
+def conv(ic: int, oc: int, ksize: int) -> nn.Conv2d:
+    return nn.Conv2d(ic, oc, ksize, padding=ksize // 2, bias=True)
+
+
+def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Bilinear resize (align_corners=False), skipped when the size already matches."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+
+
+class TSE(nn.Module):
+    """Target segmentation encoder: reduce the features, concat [features, scores], transform."""
+
+    def __init__(self, fc: int, ic: int, oc: int):
+        super().__init__()
+        nc = ic + oc
+        self.reduce = nn.Sequential(conv(fc, oc, 1), nn.ReLU(), conv(oc, oc, 1))
+        self.transform = nn.Sequential(conv(nc, nc, 3), nn.ReLU(), conv(nc, nc, 3), nn.ReLU(), conv(nc, oc, 3),
+                                       nn.ReLU())
+
+    def forward(self, ft: torch.Tensor, score: torch.Tensor, x: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = self.reduce(ft)
+        hpool = F.adaptive_avg_pool2d(h, 1) if x is None else x
+        h = self.transform(torch.cat((h, _resize(score, h.shape[-2:])), dim=1))
+        return h, hpool
+
+
+class RRB(nn.Module):
+    """Residual refinement block: h = conv1x1(x); relu(h + bblock(h))."""
+
+    def __init__(self, oc: int, use_bn: bool = True):
+        super().__init__()
+        self.conv1x1 = conv(oc, oc, 1)
+        layers = [conv(oc, oc, 3)] + ([nn.BatchNorm2d(oc)] if use_bn else []) + [
+            nn.ReLU(), nn.Conv2d(oc, oc, 3, padding=1, bias=False)]
+        self.bblock = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1x1(x)
+        return F.relu(h + self.bblock(h))
+
+
+class CAB(nn.Module):
+    """Channel attention block: the pooled deeper and shallower maps gate the shallower one."""
+
+    def __init__(self, oc: int, deepest: bool):
+        super().__init__()
+        self.convreluconv = nn.Sequential(conv(2 * oc, oc, 1), nn.ReLU(), conv(oc, oc, 1))
+        self.deepest = deepest
+
+    def forward(self, deeper: torch.Tensor, shallower: torch.Tensor) -> torch.Tensor:
+        shallow_pool = F.adaptive_avg_pool2d(shallower, 1)
+        deep_pool = deeper if self.deepest else F.adaptive_avg_pool2d(deeper, 1)
+        attention = torch.sigmoid(self.convreluconv(torch.cat((shallow_pool, deep_pool), dim=1)))
+        return shallower * attention + F.interpolate(deeper, size=shallower.shape[-2:], mode="bilinear",
+                                                     align_corners=False)
+
+
+class Upsampler(nn.Module):
+    """Bicubic x2, conv+relu, bicubic to the image size, conv to one logit channel."""
+
+    def __init__(self, in_channels: int = 64):
+        super().__init__()
+        self.conv1 = conv(in_channels, in_channels // 2, 3)
+        self.conv2 = conv(in_channels // 2, 1, 3)
+
+    def forward(self, x: torch.Tensor, image_size: Sequence[int]) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
+        x = F.relu(self.conv1(x))
+        x = F.interpolate(x, size=tuple(image_size), mode="bicubic", align_corners=False)
+        return self.conv2(x)
+
+
+class LWTLDecoder(nn.Module):
+    """Decoder D(scores, features) -> (logits (F*S,1,H,W), requested intermediate features)."""
+
+    def __init__(self, in_channels: int = 1, out_channels: int = 32,
+                 ft_channels: Optional[Dict[str, int]] = None, use_bn: bool = False):
+        super().__init__()
+        assert ft_channels is not None, "ft_channels maps backbone layer names (deep to shallow) to widths"
+        self.ft_channels = ft_channels
+        self.TSE, self.RRB1, self.CAB, self.RRB2, self.proj = (nn.ModuleDict() for _ in range(5))
+        prev_oc = None
+        for i, (layer, fc) in enumerate(ft_channels.items()):
+            oc = LEVEL_WIDTH_MULTIPLIER[layer] * out_channels
+            self.TSE[layer] = TSE(fc, in_channels, oc)
+            self.RRB1[layer] = RRB(oc, use_bn=use_bn)
+            self.CAB[layer] = CAB(oc, deepest=(i == 0))
+            self.RRB2[layer] = RRB(oc, use_bn=use_bn)
+            if prev_oc is not None:
+                self.proj[layer] = nn.Sequential(conv(prev_oc, oc, 1), nn.ReLU())
+            prev_oc = oc
+        self.project = Upsampler(out_channels)
+
+    def forward(self, scores: torch.Tensor, features: Dict[str, torch.Tensor], image_size: Sequence[int],
+                output_layers: Sequence[str] = ()) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        assert scores.dim() == 5, "scores must be (frames, sequences, channels, h, w)"
+        scores = scores.reshape(-1, *scores.shape[-3:])
+        x = None
+        out: Dict[str, torch.Tensor] = OrderedDict()
+        for layer in self.ft_channels:
+            if x is not None:
+                x = self.proj[layer](x)
+            h, hpool = self.TSE[layer](features[layer], scores, x)
+            h = self.RRB1[layer](h)
+            h = self.CAB[layer](hpool, h)
+            x = self.RRB2[layer](h)
+            if layer + "_dec" in output_layers:
+                out[layer + "_dec"] = x
+        return self.project(x, image_size), out

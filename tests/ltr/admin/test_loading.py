@@ -1,0 +1,100 @@
+"""Checkpoints in the official format: official constructors map to ours; ours stay readable by pytracking."""
+import sys
+import types
+
+import pytest
+import torch
+
+from ltr.admin.loading import load_network, save_checkpoint, torch_load_legacy
+from ltr.admin.model_constructor import NetConstructor
+from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50 as box2seg_net
+from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50 as lwl_net
+
+OFFICIAL_STA_KWDS = dict(filter_size=3, num_filters=16, optim_iter=5, backbone_pretrained=True, out_feature_dim=512,
+                         frozen_backbone_layers=["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"],
+                         label_encoder_dims=(16, 32, 64, 128), use_bn_in_label_enc=False, clf_feat_blocks=0,
+                         final_conv=True, backbone_type="mrcnn")
+
+
+@pytest.fixture
+def pytracking_only_classes(monkeypatch):
+    """Classes that exist in pytracking but not here (settings, stats, a legacy module name)."""
+    made = {}
+    for parent in ("dlframework", "dlframework.common", "dlframework.common.utils"):
+        monkeypatch.setitem(sys.modules, parent, types.ModuleType(parent))
+    for module_name, cls_name in [("ltr.admin.stats", "AverageMeter"), ("ltr.admin.settings", "Settings"),
+                                  ("dlframework.common.utils.stats", "StatValue")]:
+        module = types.ModuleType(module_name)
+        cls = type(cls_name, (), {"__module__": module_name})
+        setattr(module, cls_name, cls)
+        monkeypatch.setitem(sys.modules, module_name, module)
+        made[cls_name] = cls
+    return made
+
+
+def write_official_checkpoint(path, net, constructor, pytracking_only_classes):
+    stats = pytracking_only_classes["AverageMeter"]()
+    stats.avg = 0.5
+    settings = pytracking_only_classes["Settings"]()
+    settings.env = pytracking_only_classes["StatValue"]()
+    torch.save({"epoch": 80, "actor_type": "STAActor", "net_type": "STANet", "net": net.state_dict(),
+                "net_info": None, "constructor": constructor, "optimizer": {}, "stats": {"train": {"Loss": stats}},
+                "settings": settings}, path)
+
+
+def test_official_sta_checkpoint_loads_into_ours(tmp_path, monkeypatch, pytracking_only_classes):
+    torch.manual_seed(0)
+    reference = box2seg_net(**dict(OFFICIAL_STA_KWDS, backbone_pretrained=False))
+    constructor = NetConstructor("steepest_descent_resnet50", "ltr.models.lwl.sta_net", (), OFFICIAL_STA_KWDS)
+    path = tmp_path / "sta.pth.tar"
+    write_official_checkpoint(path, reference, constructor, pytracking_only_classes)
+    for module_name in [m for m in sys.modules if m.startswith("dlframework")] + ["ltr.admin.stats",
+                                                                                  "ltr.admin.settings"]:
+        monkeypatch.delitem(sys.modules, module_name)  # the user's machine has no pytracking
+    net = load_network(path, backbone_pretrained=False, not_an_argument=1)
+    assert isinstance(net, Box2SegNet)
+    assert net.constructor.fun_module == "ltr.models.box2seg.box2seg_net"
+    for (k, a), b in zip(reference.state_dict().items(), net.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_legacy_dlframework_constructor_and_lwl(tmp_path):
+    torch.manual_seed(0)
+    reference = lwl_net()
+    legacy = NetConstructor("steepest_descent_resnet50", "dlframework.ltr.models.lwl.lwl_net", (), {})
+    torch.save({"net": reference.state_dict(), "constructor": legacy}, tmp_path / "lwl_stage2.pth")
+    net = load_network(tmp_path / "lwl_stage2.pth")
+    assert isinstance(net, LWTLNet)
+    assert torch.equal(net.decoder.project.conv2.weight, reference.decoder.project.conv2.weight)
+
+
+def test_our_checkpoint_round_trips_and_names_the_official_constructor(tmp_path):
+    torch.manual_seed(0)
+    net = box2seg_net()
+    path = save_checkpoint(tmp_path / "ckpts" / "Box2SegNet_ep0003.pth.tar", net, epoch=3)
+    assert not list(path.parent.glob("*.tmp"))
+    raw = torch_load_legacy(path)
+    assert (raw["constructor"].fun_module, raw["constructor"].fun_name) == ("ltr.models.lwl.sta_net",
+                                                                            "steepest_descent_resnet50")
+    assert "variant" not in raw["constructor"].kwds and raw["constructor"].kwds["label_encoder_dims"] == (16, 32, 64, 128)
+    # pytracking's plain unpickler needs only classes it has: NetConstructor and torch tensors.
+    loaded = load_network(tmp_path / "ckpts", checkpoint=3)
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), loaded.state_dict().values()))
+
+
+def test_variant_checkpoint_keeps_our_constructor(tmp_path):
+    net = box2seg_net(variant="SingleImage")
+    path = save_checkpoint(tmp_path / "a.pth.tar", net, epoch=1)
+    assert torch_load_legacy(path)["constructor"].fun_module == "ltr.models.box2seg.box2seg_net"
+    assert load_network(path).variant == "SingleImage"
+
+
+def test_wrong_weights_fail_loudly(tmp_path):
+    torch.save({"net": lwl_net().state_dict(),
+                "constructor": NetConstructor("steepest_descent_resnet50", "ltr.models.lwl.sta_net", (), {})},
+               tmp_path / "bad.pth.tar")
+    with pytest.raises(RuntimeError, match="state_dict"):
+        load_network(tmp_path / "bad.pth.tar")
+    torch.save({"net": {}}, tmp_path / "noctor.pth.tar")
+    with pytest.raises(ValueError, match="constructor"):
+        load_network(tmp_path / "noctor.pth.tar")
