@@ -1,0 +1,118 @@
+"""Box->mask methods behind one interface, so the benchmark scores them all the same way.
+
+A method is a callable ``method(seq: EvalSequence) -> Iterable[np.ndarray]`` yielding one HxW bool
+mask per frame; it may carry a ``name`` (used in result tables) and a ``notes(seq) -> dict`` of
+per-sequence counts worth reporting (e.g. missing prediction files). ``METHODS`` maps names to
+factories; the box2seg network plugs in by adding its factory there.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from ltr.data.image_loader import PathLike
+from pytracking.evaluation.sequences import EvalSequence, mask_folder_path, read_folder_mask
+
+Method = Callable[[EvalSequence], Iterable[np.ndarray]]
+
+
+def box_pixels(box: np.ndarray, size: Tuple[int, int]) -> Optional[Tuple[int, int, int, int]]:
+    """Pixel range [x0, x1) x [y0, y1) of a box [x, y, w, h] clipped to an (H, W) image; None if empty or NaN."""
+    if np.isnan(box).any():
+        return None
+    x, y, w, h = box
+    x0, y0 = max(0, int(x)), max(0, int(y))
+    x1, y1 = min(size[1], int(x + w)), min(size[0], int(y + h))
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def box_mask(box: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """The box as an HxW bool mask (empty when there is no box)."""
+    mask = np.zeros(size, dtype=bool)
+    px = box_pixels(box, size)
+    if px is not None:
+        x0, y0, x1, y1 = px
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+class BoxFill:
+    """The box itself as the mask: the lower bound every method must beat."""
+    name = "boxfill"
+
+    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+        for box in seq.boxes:
+            yield box_mask(box, seq.image_size)
+
+
+class GrabCut:
+    """OpenCV GrabCut initialised with the box (GC_INIT_WITH_RECT), foreground = FGD | PR_FGD.
+
+    Boxes with a side below ``min_side`` pixels, or covering the whole image (no background
+    samples for the colour model), fall back to box-fill. The RNG is reseeded per frame so that
+    results do not depend on the order frames are processed in.
+    """
+    name = "grabcut"
+
+    def __init__(self, iterations: int = 5, min_side: int = 4, seed: int = 0):
+        self.iterations, self.min_side, self.seed = iterations, min_side, seed
+
+    def segment(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """Mask of the object in ``box`` of one HxWx3 uint8 image (channel order is irrelevant to GrabCut)."""
+        size = image.shape[:2]
+        px = box_pixels(box, size)
+        if px is None:
+            return np.zeros(size, dtype=bool)
+        x0, y0, x1, y1 = px
+        if min(x1 - x0, y1 - y0) < self.min_side or (x1 - x0) * (y1 - y0) == size[0] * size[1]:
+            return box_mask(box, size)
+        labels = np.zeros(size, dtype=np.uint8)
+        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(self.seed)
+        cv2.grabCut(np.ascontiguousarray(image), labels, (x0, y0, x1 - x0, y1 - y0), bgd, fgd,
+                    self.iterations, cv2.GC_INIT_WITH_RECT)
+        return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+
+    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+        for i, box in enumerate(seq.boxes):
+            if box_pixels(box, seq.image_size) is None:  # no box: no need to decode the frame
+                yield np.zeros(seq.image_size, dtype=bool)
+            else:
+                yield self.segment(seq.frame(i), box)
+
+
+class MaskFolder:
+    """Predictions stored in the annotation tool's layout ``<folder>/<sequence>/<frame stem>.png``.
+
+    A missing file counts as an empty mask and is reported by ``notes`` as 'missing'.
+    """
+
+    def __init__(self, folder: PathLike):
+        self.folder = Path(folder)
+        self.name = f"maskfolder:{self.folder.name}"
+
+    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+        for i in range(len(seq)):
+            mask = read_folder_mask(self.folder, seq, i)
+            yield np.zeros(seq.image_size, dtype=bool) if mask is None else mask
+
+    def notes(self, seq: EvalSequence) -> Dict[str, int]:
+        """Number of frames of ``seq`` without a prediction file."""
+        return {"missing": sum(not mask_folder_path(self.folder, seq, i).is_file() for i in range(len(seq)))}
+
+
+METHODS: Dict[str, Callable[..., Method]] = {
+    "boxfill": BoxFill,
+    "grabcut": GrabCut,
+    "maskfolder": MaskFolder,
+}
+
+
+def get_method(name: str, **kwargs) -> Method:
+    """Build a registered method by name (keyword arguments go to its factory)."""
+    if name not in METHODS:
+        raise KeyError(f"unknown box->mask method {name!r}; registered: {sorted(METHODS)}")
+    return METHODS[name](**kwargs)

@@ -1,0 +1,203 @@
+"""Score a box->mask method on evaluation sequences and write tables and plots.
+
+Results always carry the protocol they were computed with ('all' or 'davis'), so no table can
+be read under the wrong one. Per-frame J and F cover every frame; the statistics use the frames
+the protocol keeps.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from pytracking.evaluation.baselines import Method
+from pytracking.evaluation.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
+                                          region_similarity, sequence_statistics)
+from ltr.data.image_loader import PathLike
+from pytracking.evaluation.sequences import EvalSequence
+
+MEASURES = ("J", "F")
+
+
+def method_name(method: Method) -> str:
+    """The name a method reports under: its ``name`` attribute, else its function or class name."""
+    return getattr(method, "name", None) or getattr(method, "__name__", None) or type(method).__name__
+
+
+def _score_sequence(method: Method, seq: EvalSequence, bound: float, bar: tqdm) -> Dict[str, List[float]]:
+    """Per-frame J and F of one sequence; checks that the method gives one mask of the right size per frame."""
+    scores: Dict[str, List[float]] = {"J": [], "F": []}
+    name = method_name(method)
+    for i, pred in enumerate(method(seq)):
+        if i >= len(seq):
+            raise ValueError(f"method {name} gave more masks than the {len(seq)} frames of {seq.name}")
+        gt, pred = seq.gt_mask(i), np.asarray(pred, dtype=bool)
+        if pred.shape != gt.shape:
+            raise ValueError(f"method {name}: mask for {seq.frames[i]} is {pred.shape}, ground truth {gt.shape}")
+        scores["J"].append(region_similarity(pred, gt))
+        scores["F"].append(boundary_f_measure(pred, gt, bound=bound))
+        bar.update()
+    if len(scores["J"]) != len(seq):
+        raise ValueError(f"method {name} gave {len(scores['J'])} masks for the {len(seq)} frames of {seq.name}")
+    return scores
+
+
+def evaluate_method(method: Method, sequences: Sequence[EvalSequence], protocol: str = "all",
+                    bound: float = DEFAULT_BOUND, progress: bool = True) -> Dict[str, Any]:
+    """Per-frame J/F, per-sequence mean/recall/decay and dataset averages of one method.
+
+    Returns ``{"method", "protocol", "protocol_description", "bound", "sequences": {name: {"frames",
+    "J": {"per_frame", "mean", "recall", "decay"}, "F": {...}, "notes"}}, "dataset": {"J": {...},
+    "F": {...}, "J&F-mean", "n_sequences", "notes"}}``; notes are counts a method reports
+    (e.g. missing prediction files), summed over sequences in the dataset entry.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {sorted(PROTOCOLS)}")
+    names = [s.name for s in sequences]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"need at least one sequence and unique sequence names, got {names}")
+    notes_of = getattr(method, "notes", None)
+    per_seq: Dict[str, Dict[str, Any]] = {}
+    with tqdm(total=sum(len(s) for s in sequences), desc=f"{method_name(method)} [{protocol}]", unit="frame",
+              disable=not progress) as bar:
+        for seq in sequences:
+            scores = _score_sequence(method, seq, bound, bar)
+            entry: Dict[str, Any] = {"frames": [f.stem for f in seq.frames]}
+            for m in MEASURES:
+                try:
+                    entry[m] = {"per_frame": scores[m], **sequence_statistics(scores[m], protocol)}
+                except ValueError as err:
+                    raise ValueError(f"sequence {seq.name}: {err}") from err
+            entry["notes"] = notes_of(seq) if notes_of else {}
+            per_seq[seq.name] = entry
+    dataset: Dict[str, Any] = {m: dataset_summary({n: e[m] for n, e in per_seq.items()}) for m in MEASURES}
+    dataset["J&F-mean"] = (dataset["J"]["mean"] + dataset["F"]["mean"]) / 2
+    dataset["n_sequences"] = len(per_seq)
+    dataset["notes"] = {k: sum(e["notes"].get(k, 0) for e in per_seq.values())
+                        for k in sorted({k for e in per_seq.values() for k in e["notes"]})}
+    return {"method": method_name(method), "protocol": protocol, "protocol_description": PROTOCOLS[protocol],
+            "bound": bound, "sequences": per_seq, "dataset": dataset}
+
+
+def results_markdown(results: Mapping[str, Any]) -> str:
+    """A markdown table: one row per sequence and a mean row, under a line naming the protocol."""
+    ds = results["dataset"]
+    note_keys = list(ds["notes"])
+    bound = results["bound"]
+    tol = f"r = {bound:g} px" if bound >= 1 else f"r = ceil({bound:g} x image diagonal)"
+    lines = [f"# {results['method']}: protocol '{results['protocol']}' ({results['protocol_description']})", "",
+             f"{ds['n_sequences']} sequences, J&F-mean {ds['J&F-mean']:.3f}, boundary tolerance {tol}.", ""]
+    cols = [f"{m}-{s}" for m in MEASURES for s in STATISTICS] + note_keys
+    lines += ["| Sequence | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+
+    def row(label: str, stats: Mapping[str, Any]) -> str:
+        cells = [f"{stats[m][s]:.3f}" for m in MEASURES for s in STATISTICS]
+        cells += [str(stats["notes"].get(k, 0)) for k in note_keys]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines += [row(name, e) for name, e in results["sequences"].items()]
+    lines.append(row("**Mean**", ds))
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: Mapping[str, Any], out_dir: PathLike) -> Tuple[Path, Path]:
+    """Write ``results.json`` (everything, per-frame values included) and ``results.md`` (the table)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "results.json", out / "results.md"
+    json_path.write_text(json.dumps(results, indent=1))
+    md_path.write_text(results_markdown(results))
+    return json_path, md_path
+
+
+# --- plots (OpenCV only) --------------------------------------------------------------------------
+
+_COLOURS = [(180, 119, 31), (14, 127, 255), (44, 160, 44), (40, 39, 214), (189, 103, 148),
+            (75, 86, 140), (194, 119, 227), (127, 127, 127), (34, 189, 188), (207, 190, 23)]  # BGR, tab10
+_FONT, _SCALE, _INK, _GRID = cv2.FONT_HERSHEY_SIMPLEX, 0.5, (40, 40, 40), (225, 225, 225)
+
+
+def _nice_ticks(lo: float, hi: float, target: int = 6) -> List[float]:
+    """Round tick values (1, 2 or 5 times a power of ten) spanning [lo, hi]."""
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    raw = (hi - lo) / target
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    start, stop = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+    return [start + k * step for k in range(int(round((stop - start) / step)) + 1)]
+
+
+def _text(img: np.ndarray, text: str, org: Tuple[int, int], align: str = "left") -> None:
+    """Draw text with its baseline at org; align 'left', 'center' or 'right' horizontally."""
+    (w, h), _ = cv2.getTextSize(text, _FONT, _SCALE, 1)
+    x = org[0] - {"left": 0, "center": w // 2, "right": w}[align]
+    cv2.putText(img, text, (x, org[1]), _FONT, _SCALE, _INK, 1, cv2.LINE_AA)
+
+
+def plot_curve(xs: Sequence[float], series: Mapping[str, Sequence[float]], path: PathLike,
+               xlabel: str, ylabel: str) -> Path:
+    """Line plot PNG (axes, labelled ticks, grid, legend) of several series over shared x values.
+
+    Drawn with OpenCV so that the benchmark needs no plotting library; NaN values leave gaps.
+    """
+    xs = np.asarray(xs, dtype=float)
+    ys = {name: np.asarray(v, dtype=float) for name, v in series.items()}
+    if len(xs) == 0 or not ys:
+        raise ValueError("plot_curve needs x values and at least one series")
+    for name, v in ys.items():
+        if v.shape != xs.shape:
+            raise ValueError(f"series {name!r} has {len(v)} values for {len(xs)} x values")
+    finite = np.concatenate([v[np.isfinite(v)] for v in ys.values()])
+    xt = _nice_ticks(float(xs.min()), float(xs.max()))
+    yt = _nice_ticks(float(finite.min()), float(finite.max())) if len(finite) else _nice_ticks(0.0, 1.0)
+
+    legend_w = max(cv2.getTextSize(n, _FONT, _SCALE, 1)[0][0] for n in ys) + 50
+    left, right, top, bottom, pw, ph = 80, 20 + legend_w, 20, 60, 640, 400
+    img = np.full((top + ph + bottom, left + pw + right, 3), 255, np.uint8)
+
+    def to_px(x: float, y: float) -> Tuple[int, int]:
+        return (int(round(left + (x - xt[0]) / (xt[-1] - xt[0]) * pw)),
+                int(round(top + ph - (y - yt[0]) / (yt[-1] - yt[0]) * ph)))
+
+    for x in xt:
+        px = to_px(x, yt[0])[0]
+        cv2.line(img, (px, top), (px, top + ph), _GRID, 1)
+        cv2.line(img, (px, top + ph), (px, top + ph + 5), _INK, 1)
+        _text(img, f"{round(x, 10):g}", (px, top + ph + 22), "center")
+    for y in yt:
+        py = to_px(xt[0], y)[1]
+        cv2.line(img, (left, py), (left + pw, py), _GRID, 1)
+        cv2.line(img, (left - 5, py), (left, py), _INK, 1)
+        _text(img, f"{round(y, 10):g}", (left - 9, py + 5), "right")
+    cv2.rectangle(img, (left, top), (left + pw, top + ph), _INK, 1)
+    _text(img, xlabel, (left + pw // 2, top + ph + 48), "center")
+    (lw, lh), _ = cv2.getTextSize(ylabel, _FONT, _SCALE, 1)
+    label = np.full((lh + 8, lw + 4, 3), 255, np.uint8)
+    _text(label, ylabel, (2, lh + 2))
+    label = cv2.rotate(label, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    y0 = max(0, top + ph // 2 - label.shape[0] // 2)
+    img[y0:y0 + label.shape[0], 8:8 + label.shape[1]] = label[: img.shape[0] - y0]
+
+    for k, (name, v) in enumerate(ys.items()):
+        colour = _COLOURS[k % len(_COLOURS)]
+        pts = [to_px(x, y) if np.isfinite(y) else None for x, y in zip(xs, v)]
+        for a, b in zip(pts, pts[1:]):
+            if a is not None and b is not None:
+                cv2.line(img, a, b, colour, 2, cv2.LINE_AA)
+        for p in filter(None, pts):
+            cv2.circle(img, p, 3, colour, -1, cv2.LINE_AA)
+        ly = top + 15 + 22 * k
+        cv2.line(img, (left + pw + 15, ly - 5), (left + pw + 40, ly - 5), colour, 2, cv2.LINE_AA)
+        _text(img, name, (left + pw + 45, ly))
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), img):
+        raise OSError(f"could not write plot {path}")
+    return path

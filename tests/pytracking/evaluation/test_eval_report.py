@@ -1,0 +1,87 @@
+"""The evaluator end to end: mask folders in the annotation layout, protocols, tables and plots."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pytracking.evaluation.baselines import MaskFolder
+from pytracking.evaluation.report import evaluate_method, plot_curve, write_results
+from pytracking.evaluation.sequences import load_davis, mask_folder_path
+
+
+@pytest.fixture
+def sequences(synthetic_davis):
+    """alpha_1, alpha_2 (absent in frames 0-1) and beta_1, six frames each."""
+    return load_davis(synthetic_davis, year="2017", split="train")
+
+
+def test_ground_truth_folder_scores_one(sequences, tmp_path):
+    folder = tmp_path / "pseudo_masks"
+    for seq in sequences:
+        for i in range(len(seq)):
+            path = mask_folder_path(folder, seq, i)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(seq.gt_mask(i).astype(np.uint8) * 255).save(path)
+    results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
+    for entry in results["sequences"].values():
+        assert entry["J"]["per_frame"] == [1.0] * 6 and entry["F"]["per_frame"] == [1.0] * 6
+    assert results["dataset"]["J"]["mean"] == results["dataset"]["F"]["mean"] == 1.0
+    assert results["dataset"]["notes"] == {"missing": 0}
+
+    json_path, md_path = write_results(results, tmp_path / "out")
+    assert json.loads(json_path.read_text())["protocol"] == "all"
+    md = md_path.read_text().splitlines()
+    assert md[0].startswith("# maskfolder:pseudo_masks: protocol 'all'")
+    header = "| Sequence | J-mean | J-recall | J-decay | F-mean | F-recall | F-decay | missing |"
+    rows = md[md.index(header) + 2:]
+    assert [r.split(" | ")[0] for r in rows] == ["| alpha_1", "| alpha_2", "| beta_1", "| **Mean**"]
+    assert rows[-1] == "| **Mean** | 1.000 | 1.000 | 0.000 | 1.000 | 1.000 | 0.000 | 0 |"
+
+
+def test_empty_folder_scores_zero_where_there_are_objects(sequences, tmp_path):
+    results = evaluate_method(MaskFolder(tmp_path / "nothing"), sequences, "all", progress=False)
+    obj2 = results["sequences"]["alpha_2"]
+    assert obj2["J"]["per_frame"] == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]  # empty GT, empty prediction: J = 1
+    assert obj2["F"]["per_frame"] == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert results["sequences"]["beta_1"]["J"]["mean"] == 0.0
+    assert obj2["notes"] == {"missing": 6}
+    assert results["dataset"]["notes"] == {"missing": 18}
+
+
+def test_protocol_is_applied_and_carried(sequences, tmp_path):
+    def inner_frames_only(seq):
+        """Ground truth on every frame but the first and the last, which stay empty."""
+        for i in range(len(seq)):
+            yield seq.gt_mask(i) if 0 < i < len(seq) - 1 else np.zeros(seq.image_size, bool)
+
+    beta = [s for s in sequences if s.name == "beta_1"]
+    davis = evaluate_method(inner_frames_only, beta, "davis", progress=False)
+    assert davis["protocol"] == "davis" and davis["method"] == "inner_frames_only"
+    assert davis["dataset"]["J"] == {"mean": 1.0, "recall": 1.0, "decay": 0.0}
+    assert davis["sequences"]["beta_1"]["J"]["per_frame"][0] == 0.0  # per-frame values cover all frames
+    everything = evaluate_method(inner_frames_only, beta, "all", progress=False)
+    assert everything["dataset"]["J"]["mean"] == pytest.approx(4 / 6)
+    _, md_path = write_results(davis, tmp_path)
+    assert "protocol 'davis' (first and last frame of each sequence dropped)" in md_path.read_text()
+
+
+def test_method_output_is_checked(sequences):
+    with pytest.raises(ValueError, match="alpha_1"):
+        evaluate_method(lambda seq: [np.zeros(seq.image_size, bool)], sequences, progress=False)
+    with pytest.raises(ValueError, match="unknown protocol"):
+        evaluate_method(MaskFolder("x"), sequences, "semi", progress=False)
+
+
+def test_plot_curve_draws_a_png(tmp_path):
+    path = plot_curve([1, 2, 4, 8], {"boxfill": [0.5, 0.52, 0.55, 0.56], "grabcut": [0.6, np.nan, 0.7, 0.75]},
+                      tmp_path / "plots" / "j_vs_frames.png", "number of frames", "J-mean")
+    img = cv2.imread(str(path))
+    assert img is not None and img.shape[0] > 300 and img.shape[1] > 600
+    colours = {tuple(c) for c in img.reshape(-1, 3)}
+    assert (180, 119, 31) in colours and (14, 127, 255) in colours  # both series (BGR) are drawn
+    with pytest.raises(ValueError, match="grabcut"):
+        plot_curve([1, 2], {"grabcut": [0.1]}, tmp_path / "bad.png", "x", "y")

@@ -1,0 +1,75 @@
+"""Evaluation sequences: tight boxes, DAVIS loaders (synthetic multi-object and real 2016), mask folders."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pytracking.evaluation.sequences import EvalSequence, box_from_mask, load_davis, mask_folder_path, read_folder_mask
+
+
+def test_box_from_mask_is_tight_and_none_when_empty():
+    mask = np.zeros((5, 6), bool)
+    mask[1:3, 2:5] = True
+    np.testing.assert_array_equal(box_from_mask(mask), [2, 1, 3, 2])
+    assert box_from_mask(np.zeros((5, 6), bool)) is None
+
+
+def test_davis2017_gives_one_sequence_per_object(synthetic_davis):
+    seqs = {s.name: s for s in load_davis(synthetic_davis, year="2017", split="train")}  # no train.txt: all
+    assert sorted(seqs) == ["alpha_1", "alpha_2", "beta_1"]
+    obj2 = seqs["alpha_2"]
+    assert len(obj2) == 6 and obj2.object_id == 2
+    np.testing.assert_array_equal(obj2.visible, [False, False, True, True, True, True])
+    assert np.isnan(obj2.boxes[:2]).all()
+    np.testing.assert_array_equal(obj2.boxes[2], [40, 30, 8, 8])
+    np.testing.assert_array_equal(seqs["alpha_1"].boxes[3], [11, 8, 10, 10])
+    expected = np.zeros((48, 64), bool)
+    expected[30:38, 40:48] = True
+    np.testing.assert_array_equal(obj2.gt_mask(4), expected)
+    assert obj2.image_size == (48, 64)
+
+
+def test_davis_sequence_selection(synthetic_davis):
+    assert [s.name for s in load_davis(synthetic_davis, year="2017", split="val")] == ["beta_1"]  # ImageSets
+    assert [s.name for s in load_davis(synthetic_davis, year="2016", sequences=["alpha"])] == ["alpha"]
+    with pytest.raises(FileNotFoundError, match="gamma"):
+        load_davis(synthetic_davis, sequences=["gamma"])
+    with pytest.raises(ValueError, match="2018"):
+        load_davis(synthetic_davis, year="2018")
+
+
+def test_select_keeps_frames_boxes_and_masks_aligned(synthetic_davis):
+    seq = load_davis(synthetic_davis, sequences=["alpha"])[1]
+    sub = seq.select([1, 3])
+    assert [f.stem for f in sub.frames] == ["00001", "00003"]
+    np.testing.assert_array_equal(sub.visible, [False, True])
+    np.testing.assert_array_equal(sub.gt_mask(1), seq.gt_mask(3))
+
+
+def test_inconsistent_lengths_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="differ in length"):
+        EvalSequence("x", [tmp_path / "a.jpg", tmp_path / "b.jpg"], np.zeros((1, 4)))
+
+
+def test_mask_folder_reader(synthetic_davis, tmp_path):
+    seq = load_davis(synthetic_davis, sequences=["beta"])[0]
+    folder = tmp_path / "pred"
+    path = mask_folder_path(folder, seq, 2)
+    assert path == folder / "beta_1" / "00002.png"
+    assert read_folder_mask(folder, seq, 2) is None
+    path.parent.mkdir(parents=True)
+    Image.fromarray(np.where(seq.gt_mask(2), 7, 0).astype(np.uint8)).save(path)  # any value > 0 is foreground
+    np.testing.assert_array_equal(read_folder_mask(folder, seq, 2), seq.gt_mask(2))
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(path)
+    with pytest.raises(ValueError, match="00002.png"):
+        read_folder_mask(folder, seq, 2)
+
+
+def test_real_davis2016_boxes_are_the_tight_boxes_of_the_masks(davis16_root):
+    (bear,) = load_davis(davis16_root, year="2016", resolution="240p", sequences=["bear"])
+    assert len(bear) == 82 and bear.image_size == (240, 427) and bear.visible.all()
+    for i in (0, 40, 81):
+        np.testing.assert_array_equal(bear.boxes[i], box_from_mask(bear.gt_mask(i)))
+    (dog,) = load_davis(davis16_root, year="2016", resolution="480p", sequences=["dog-agility"])
+    assert len(dog) == 25 and dog.image_size == (480, 854)
