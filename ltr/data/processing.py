@@ -1,0 +1,152 @@
+"""Turn sampled frames into network inputs: jittered target-centred crops, masks and boxes.
+
+The crop geometry is exposed as small pure functions (``crop_box``, ``crop_image``,
+``map_box_to_crop``) because the annotation tool must crop exactly as training did.
+Sizes are (W, H) throughout, like pytracking's LTR ``output_sz``; boxes are [x, y, w, h] in pixels.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+import torch
+
+from ltr.data.transforms import adjust_brightness, hflip, normalize_image, to_grayscale
+
+Size = Tuple[int, int]
+CROP_MODES = ("replicate", "inside", "inside_major")
+
+
+def mask_to_box(mask: np.ndarray) -> np.ndarray:
+    """Tight box [x_min, y_min, x_max - x_min + 1, y_max - y_min + 1] of a mask; zeros if empty."""
+    mask = np.asarray(mask) > 0
+    cols, rows = np.flatnonzero(mask.any(0)), np.flatnonzero(mask.any(1))
+    if cols.size == 0:
+        return np.zeros(4)
+    return np.array([cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1], dtype=np.float64)
+
+
+def jitter_box(box: Sequence[float], rng: np.random.Generator, scale_jitter: float,
+               center_jitter: Union[float, Sequence[float]]) -> np.ndarray:
+    """Randomly rescale (log-normal) and shift the box, so the network does not see centred targets."""
+    box = np.asarray(box, dtype=np.float64)
+    size = box[2:] * np.exp(rng.standard_normal(2) * scale_jitter)
+    max_offset = np.sqrt(np.prod(size)) * np.asarray(center_jitter, dtype=np.float64)
+    center = box[:2] + 0.5 * box[2:] + max_offset * (rng.random(2) - 0.5)
+    return np.concatenate([center - 0.5 * size, size])
+
+
+def crop_box(box: Sequence[float], image_size: Size, search_area_factor: float, output_size: Size,
+             mode: str = "inside_major", max_scale_change: Optional[float] = None) -> np.ndarray:
+    """The crop [x1, y1, w_c, h_c] (ints) around ``box`` that is resized to ``output_size``.
+
+    The crop covers ``search_area_factor``^2 times the box area with the output's aspect ratio.
+    'replicate' keeps it as is (outside parts are padded); 'inside' / 'inside_major' shrink it by
+    r = max / min of (crop / image) per axis (clamped to [1, max_scale_change]), shift it inside the
+    image and centre it on any axis where it is still larger than the image.
+    """
+    if mode not in CROP_MODES:
+        raise ValueError(f"unknown crop mode {mode!r}; choose one of {CROP_MODES}")
+    box = np.asarray(box, dtype=np.float64)
+    out = np.asarray(output_size, dtype=np.float64)
+    im = np.asarray(image_size, dtype=np.int64)
+    size = np.maximum(np.ceil(out * np.sqrt(np.prod(box[2:]) / np.prod(out)) * search_area_factor), 1)
+    if mode != "replicate":
+        ratio = size / im
+        r = ratio.max() if mode == "inside" else ratio.min()
+        r = np.clip(r, 1.0, np.inf if max_scale_change is None else max_scale_change)
+        size = np.maximum(np.floor(size / r), 1)
+    size = size.astype(np.int64)
+    xy = np.floor(box[:2] + 0.5 * box[2:] - 0.5 * size + 0.5).astype(np.int64)
+    if mode != "replicate":
+        xy = np.where(size > im, (im - size) // 2, np.clip(xy, 0, im - size))
+    return np.concatenate([xy, size])
+
+
+def crop_image(image: np.ndarray, crop: Sequence[int], output_size: Size, is_mask: bool = False) -> np.ndarray:
+    """Cut ``crop`` out of an image (bilinear, replicate padding) or mask (nearest, zero padding)
+    and resize it to ``output_size``, in one affine warp."""
+    x1, y1, wc, hc = (float(v) for v in crop)
+    sx, sy = output_size[0] / wc, output_size[1] / hc
+    # Pixel-centre aligned map of crop coordinates to output coordinates (as cv2.resize does).
+    warp = np.array([[sx, 0.0, sx * (0.5 - x1) - 0.5], [0.0, sy, sy * (0.5 - y1) - 0.5]])
+    if is_mask:
+        return cv2.warpAffine(image, warp, tuple(output_size), flags=cv2.INTER_NEAREST,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpAffine(image, warp, tuple(output_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def map_box_to_crop(box: Sequence[float], crop: Sequence[int], output_size: Size) -> np.ndarray:
+    """A box in image coordinates expressed in the coordinates of the resized crop."""
+    box = np.asarray(box, dtype=np.float64)
+    scale = np.asarray(output_size, dtype=np.float64) / np.asarray(crop[2:], dtype=np.float64)
+    return np.concatenate([(box[:2] - np.asarray(crop[:2])) * scale, box[2:] * scale])
+
+
+class BoxToMaskProcessing:
+    """STA training processing: joint grayscale/flip over the T frames, then per frame a jittered
+    target-centred crop, brightness jitter and normalisation.
+
+    Called with the sampler's dict {'images': [HxWx3 uint8], 'boxes': [(4,)], 'masks': [(H,W)] or
+    None, ...} and the sample's random generator; returns {'images' (T,3,H,W), 'masks' (T,H,W) 0/1,
+    'boxes' (T,4) tight boxes of the output masks, 'mask_valid' (T,) bool, 'dataset', ...} where
+    H, W come from ``output_size`` = (W, H). Frames without masks get zero masks, mask_valid False
+    and their given box mapped into the crop.
+    """
+
+    def __init__(self, output_size: Size = (832, 480), search_area_factor: float = 5.0,
+                 crop_mode: str = "inside_major", max_scale_change: Optional[float] = None,
+                 scale_jitter: float = 0.25, center_jitter: Union[float, Sequence[float]] = 3.0,
+                 p_grayscale: float = 0.05, p_flip: float = 0.5, brightness_jitter: float = 0.2,
+                 normalization: str = "bgr255"):
+        if crop_mode not in CROP_MODES:
+            raise ValueError(f"unknown crop mode {crop_mode!r}; choose one of {CROP_MODES}")
+        normalize_image(torch.zeros(3, 1, 1), normalization)  # fail early on an unknown name
+        self.output_size = (int(output_size[0]), int(output_size[1]))
+        self.search_area_factor = search_area_factor
+        self.crop_mode = crop_mode
+        self.max_scale_change = max_scale_change
+        self.scale_jitter = scale_jitter
+        self.center_jitter = center_jitter
+        self.p_grayscale = p_grayscale
+        self.p_flip = p_flip
+        self.brightness_jitter = brightness_jitter
+        self.normalization = normalization
+
+    def __call__(self, data: Dict, rng: np.random.Generator) -> Dict:
+        images = list(data["images"])
+        boxes = [np.asarray(b, dtype=np.float64) for b in data["boxes"]]
+        masks = data.get("masks")
+        if masks is not None:
+            masks = [(np.asarray(m) > 0).astype(np.uint8) for m in masks]
+        if rng.random() < self.p_grayscale:
+            images = [to_grayscale(im) for im in images]
+        if rng.random() < self.p_flip:
+            images, masks, boxes = hflip(images, masks, boxes)
+
+        out_w, out_h = self.output_size
+        out_images, out_masks, out_boxes = [], [], []
+        for i, (image, box) in enumerate(zip(images, boxes)):
+            jittered = jitter_box(box, rng, self.scale_jitter, self.center_jitter)
+            crop = crop_box(jittered, (image.shape[1], image.shape[0]), self.search_area_factor,
+                            self.output_size, self.crop_mode, self.max_scale_change)
+            patch = torch.from_numpy(crop_image(image, crop, self.output_size)).permute(2, 0, 1).float()
+            low = max(0.0, 1.0 - self.brightness_jitter)
+            patch = adjust_brightness(patch, rng.uniform(low, 1.0 + self.brightness_jitter))
+            out_images.append(normalize_image(patch, self.normalization))
+            if masks is None:
+                mask = np.zeros((out_h, out_w), np.uint8)
+            else:
+                mask = crop_image(masks[i], crop, self.output_size, is_mask=True)
+            out_masks.append(torch.from_numpy(mask.astype(np.float32)))
+            out_boxes.append(mask_to_box(mask) if mask.any() else map_box_to_crop(box, crop, self.output_size))
+
+        out = {"images": torch.stack(out_images),
+               "masks": torch.stack(out_masks),
+               "boxes": torch.as_tensor(np.stack(out_boxes), dtype=torch.float32),
+               "mask_valid": torch.full((len(images),), masks is not None, dtype=torch.bool)}
+        out.update({k: data[k] for k in ("dataset", "sequence") if k in data})
+        if "frame_ids" in data:
+            out["frame_ids"] = torch.as_tensor(data["frame_ids"], dtype=torch.long)
+        return out

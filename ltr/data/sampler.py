@@ -1,0 +1,121 @@
+"""Training samples for the box-to-mask network: T frames of one target from a random sequence.
+
+Every sample is a pure function of (seed, index): ``__getitem__`` builds its own random generator
+from them, so a resumed run that continues at global sample index k sees exactly the samples the
+interrupted run would have seen, for any number of DataLoader workers.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ltr.data.image_loader import ImageReadError
+from ltr.dataset.base_video_dataset import BaseVideoDataset
+
+
+def sample_frame_ids(visible: np.ndarray, num_frames: int, max_gap: int, rng: np.random.Generator,
+                     max_gap_increase: int = 1000) -> Optional[List[int]]:
+    """Sorted frame ids of visible frames: a base frame, then ``num_frames - 1`` frames drawn with
+    replacement from the visible frames in (base, base + max_gap + gap_increase).
+
+    When no visible frame follows the base, a new base is drawn and the window grows by 5 frames
+    (STA's rule). Returns None when no base with a visible successor is found.
+    """
+    visible = np.asarray(visible, dtype=bool)
+    visible_ids = np.flatnonzero(visible)
+    base_candidates = visible_ids[visible_ids < len(visible) - num_frames + 1]
+    if base_candidates.size == 0:
+        return None
+    gap_increase = 0
+    while gap_increase <= max_gap_increase:
+        base = int(rng.choice(base_candidates))
+        upper = base + max_gap + gap_increase
+        window = visible_ids[(visible_ids > base) & (visible_ids < upper)]
+        if window.size:
+            return sorted([base] + [int(i) for i in rng.choice(window, num_frames - 1)])
+        gap_increase += 5
+    return None
+
+
+class BoxToMaskSampler(Dataset):
+    """Draws (dataset by weight, sequence, frames) and hands the loaded frames to ``processing``.
+
+    A sequence is used when it has more than 2 * num_frames visible frames. A frame that fails to
+    load (ImageReadError) is reported with a warning and another sequence is drawn. ``__len__`` is
+    the epoch length, but any non-negative index (a global sample counter) is accepted. Without
+    ``processing`` the raw dict (frame arrays, annotations, frame ids) is returned.
+    """
+
+    def __init__(self, datasets: Sequence[BaseVideoDataset], p_datasets: Optional[Sequence[float]] = None,
+                 samples_per_epoch: int = 4000, num_frames: int = 3, max_gap: int = 100,
+                 processing: Optional[Callable[[Dict, np.random.Generator], Dict]] = None, seed: int = 0,
+                 max_draws: int = 1000):
+        if not datasets:
+            raise ValueError("BoxToMaskSampler needs at least one dataset")
+        weights = np.asarray([len(d) for d in datasets] if p_datasets is None else p_datasets, dtype=np.float64)
+        if weights.shape != (len(datasets),) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(f"p_datasets must be {len(datasets)} non-negative weights, got {p_datasets}")
+        self.datasets = list(datasets)
+        self.p_datasets = weights / weights.sum()
+        self.samples_per_epoch = samples_per_epoch
+        self.num_frames = num_frames
+        self.max_gap = max_gap
+        self.processing = processing
+        self.seed = seed
+        self.max_draws = max_draws
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def rng(self, index: int) -> np.random.Generator:
+        """The random generator of sample ``index`` (depends only on seed and index)."""
+        if index < 0:
+            raise IndexError(f"sample index must be non-negative, got {index}")
+        return np.random.default_rng([self.seed, index])
+
+    def _draw(self, rng: np.random.Generator) -> Tuple[BaseVideoDataset, int, Dict, List[int]]:
+        """A dataset, an accepted sequence of it, its info and the frame ids."""
+        dataset = self.datasets[rng.choice(len(self.datasets), p=self.p_datasets)]
+        for _ in range(self.max_draws):
+            seq_id = int(rng.integers(dataset.get_num_sequences()))
+            info = dataset.get_sequence_info(seq_id)
+            visible = info["visible"].numpy().astype(bool)
+            if visible.sum() > 2 * self.num_frames:
+                frame_ids = sample_frame_ids(visible, self.num_frames, self.max_gap, rng)
+                if frame_ids is not None:
+                    return dataset, seq_id, info, frame_ids
+        raise RuntimeError(f"dataset {dataset.name!r}: no sequence with more than {2 * self.num_frames} visible "
+                           f"frames found in {self.max_draws} draws")
+
+    def __getitem__(self, index: int) -> Dict:
+        rng = self.rng(index)
+        for _ in range(self.max_draws):
+            dataset, seq_id, info, frame_ids = self._draw(rng)
+            try:
+                frames, annos, _ = dataset.get_frames(seq_id, frame_ids, info)
+            except ImageReadError as err:
+                warnings.warn(f"skipping sequence {dataset.get_sequence_name(seq_id)!r} of {dataset.name!r}: {err}")
+                continue
+            data = {"images": frames, "boxes": annos["bbox"], "masks": annos.get("mask"),
+                    "dataset": dataset.name, "sequence": dataset.get_sequence_name(seq_id), "frame_ids": frame_ids}
+            return data if self.processing is None else self.processing(data, rng)
+        raise RuntimeError(f"sample {index}: {self.max_draws} sequences in a row failed to load")
+
+
+def collate_stack_dim1(batch: List[Dict]) -> Dict:
+    """Collate sample dicts with tensors stacked on dim 1: (T, ...) -> (T, B, ...), as pytracking's
+    LTRLoader(stack_dim=1); 0-d tensors and numbers are stacked on dim 0, other values listed."""
+    out = {}
+    for key in batch[0]:
+        values = [sample[key] for sample in batch]
+        if isinstance(values[0], torch.Tensor):
+            out[key] = torch.stack(values, 1 if values[0].dim() > 0 else 0)
+        elif isinstance(values[0], (int, float, bool)):
+            out[key] = torch.tensor(values)
+        else:
+            out[key] = values
+    return out

@@ -1,0 +1,234 @@
+"""Shared dataset logic: VOS datasets (a label PNG per annotated frame, one sample per object) and
+tracking datasets (boxes + visibility files) with optional pseudo masks.
+
+VOS datasets need per-frame object boxes and pixel counts to sample visible frames; scanning every
+annotation PNG is slow, so the scan result is cached in a JSON file next to the data (like
+pytracking's generated_meta.json) and only videos missing from it are scanned.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ltr.admin.environment import env_settings
+from ltr.data.image_loader import PathLike, imread_indexed, imread_rgb
+from ltr.data.processing import mask_to_box
+from ltr.data.tracking_files import read_boxes
+from ltr.dataset.base_video_dataset import BaseVideoDataset
+
+VideoMeta = Dict  # {"shape": [h, w], "frames": [stem], "objects": {id: {"pixels": [n], "bbox": [[x,y,w,h]]}}}
+
+
+def read_labels(path: PathLike, binary: bool) -> np.ndarray:
+    """Label map of an annotation PNG; ``binary`` maps any foreground to object 1 (DAVIS-2016 0/255)."""
+    labels = imread_indexed(path)
+    return (labels > 0).astype(np.uint8) if binary else labels
+
+
+def scan_video(anno_dir: Path, binary: bool) -> VideoMeta:
+    """Per-frame pixel count and tight box of every object in a video's annotation PNGs."""
+    files = sorted(anno_dir.glob("*.png"))
+    if not files:
+        raise FileNotFoundError(f"no annotation PNGs in {anno_dir}")
+    per_frame, shape = [], None
+    for f in files:
+        labels = read_labels(f, binary)
+        shape = list(labels.shape)
+        counts = np.bincount(labels.ravel())
+        per_frame.append({int(k): (int(counts[k]), mask_to_box(labels == k).tolist())
+                          for k in np.flatnonzero(counts[1:]) + 1})
+    objects = {}
+    for obj in sorted(set().union(*per_frame)):
+        stats = [frame.get(obj, (0, [0.0, 0.0, 0.0, 0.0])) for frame in per_frame]
+        objects[str(obj)] = {"pixels": [s[0] for s in stats], "bbox": [s[1] for s in stats]}
+    return {"shape": shape, "frames": [f.stem for f in files], "objects": objects}
+
+
+def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], binary: bool) -> Dict[str, VideoMeta]:
+    """Metadata of ``videos`` from the cache file, scanning (and caching) the ones it lacks.
+
+    The file is keyed by video name only, so it must hold a single label mode (``binary`` or not).
+    Delete it to rescan after the annotations changed; an unwritable location only costs a rescan.
+    """
+    cache: Dict[str, VideoMeta] = {}
+    if meta_path.is_file():
+        with open(meta_path) as f:
+            cache = json.load(f)
+    missing = [v for v in videos if v not in cache]
+    if missing:
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            scanned = pool.map(lambda v: scan_video(anno_root / v, binary), missing)
+            cache.update(zip(missing, tqdm(scanned, total=len(missing), desc=f"scanning {anno_root}",
+                                           disable=len(missing) < 100)))
+        try:
+            meta_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
+            with open(tmp, "w") as f:
+                json.dump(cache, f)
+            os.replace(tmp, meta_path)
+        except OSError as err:
+            warnings.warn(f"could not cache annotation metadata in {meta_path} ({err}); it will be rescanned")
+    return {v: cache[v] for v in videos}
+
+
+def dataset_root(root: Optional[PathLike], env_field: str, what: str) -> Path:
+    """``root``, or when None the path configured as ``env_field`` in the LTR environment."""
+    if root is None:
+        root = getattr(env_settings(), env_field)
+        if not root:
+            raise ValueError(f"no {what} root given and {env_field!r} is not configured "
+                             f"(ltr/admin/local.py or BOX2SEG_{env_field.upper()})")
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{what} root not found: {root}")
+    return root
+
+
+def restrict(available: Sequence[str], wanted: Optional[Sequence[str]], what: str) -> List[str]:
+    """``wanted`` (in its order) if all are available, else a ValueError naming the missing ones."""
+    if wanted is None:
+        return list(available)
+    missing = sorted(set(wanted) - set(available))
+    if missing:
+        raise ValueError(f"{what}: unknown sequences {missing}")
+    return list(wanted)
+
+
+class VOSDataset(BaseVideoDataset):
+    """Video object segmentation data: a sample is one object of one video; the frames of a video
+    are its annotated frames; visible = more than ``vis_threshold`` object pixels."""
+
+    def __init__(self, name: str, image_root: Path, anno_root: Path, videos: Sequence[str],
+                 objects: Optional[Dict[str, List[str]]], meta_path: Path, vis_threshold: int = 10,
+                 binary: bool = False):
+        """``objects``: object ids per video (None: every id found in the annotations)."""
+        self.name = name
+        self.image_root, self.anno_root = Path(image_root), Path(anno_root)
+        self.binary = binary
+        self.vis_threshold = vis_threshold
+        self.meta = load_video_meta(Path(meta_path), self.anno_root, videos, binary)
+        if objects is None:
+            objects = {v: sorted(self.meta[v]["objects"], key=int) for v in videos}
+        self.samples: List[Tuple[str, str]] = [(v, o) for v in videos for o in objects[v]]
+
+    def has_masks(self) -> bool:
+        return True
+
+    def get_num_sequences(self) -> int:
+        return len(self.samples)
+
+    def get_sequence_name(self, seq_id: int) -> str:
+        video, obj = self.samples[seq_id]
+        return video if self.binary else f"{video}_{obj}"
+
+    def get_sequence_info(self, seq_id: int) -> Dict[str, torch.Tensor]:
+        video, obj = self.samples[seq_id]
+        meta = self.meta[video]
+        n = len(meta["frames"])
+        stats = meta["objects"].get(obj, {"pixels": [0] * n, "bbox": [[0.0] * 4] * n})
+        visible = torch.tensor(stats["pixels"]) > self.vis_threshold
+        return {"bbox": torch.tensor(stats["bbox"], dtype=torch.float32).view(n, 4),
+                "visible": visible, "valid": visible.clone()}
+
+    def get_frames(self, seq_id: int, frame_ids: List[int], info: Optional[Dict] = None
+                   ) -> Tuple[List[np.ndarray], Dict[str, List[torch.Tensor]], Dict]:
+        video, obj = self.samples[seq_id]
+        info = self.get_sequence_info(seq_id) if info is None else info
+        stems = [self.meta[video]["frames"][f] for f in frame_ids]
+        frames = [imread_rgb(self.image_root / video / f"{s}.jpg") for s in stems]
+        masks = [read_labels(self.anno_root / video / f"{s}.png", self.binary) == int(obj) for s in stems]
+        annos = {k: [v[f] for f in frame_ids] for k, v in info.items()}
+        annos["mask"] = [torch.from_numpy(m.astype(np.float32)) for m in masks]
+        annos["bbox"] = [torch.tensor(mask_to_box(m), dtype=torch.float32) for m in masks]
+        return frames, annos, {"sequence": video, "object_id": obj, "frame_names": stems}
+
+
+class TrackingDataset(BaseVideoDataset):
+    """A tracking dataset (groundtruth.txt boxes + visibility files), optionally with pseudo masks
+    ``<mask_root>/<sequence>/%08d.png`` (frame numbers from 1, foreground > 0).
+
+    With masks, frames without a mask file are not visible. Malformed annotation lines make their
+    frame not visible, with a warning naming the file and line.
+    """
+
+    def __init__(self, root: PathLike, names: Sequence[str], mask_root: Optional[PathLike] = None):
+        self.root = Path(root)
+        self.mask_root = None if mask_root is None else Path(mask_root)
+        names = list(names)
+        if self.mask_root is not None:
+            with_masks = [n for n in names if (self.mask_root / n).is_dir()]
+            if len(with_masks) < len(names):
+                warnings.warn(f"{self.name}: {len(names) - len(with_masks)} sequences have no mask folder in "
+                              f"{self.mask_root} and are skipped")
+            names = with_masks
+        self.names = names
+        self._info: Dict[int, Dict[str, torch.Tensor]] = {}
+
+    # Subclasses: where a sequence lives and how its visibility files are read.
+    def sequence_dir(self, name: str) -> Path:
+        raise NotImplementedError
+
+    def frame_path(self, name: str, frame_id: int) -> Path:
+        raise NotImplementedError
+
+    def read_visibility(self, seq_dir: Path, n: int) -> Tuple[np.ndarray, Dict[str, torch.Tensor], List[str]]:
+        """(visible flags (n,), extra info entries, problem messages) from the visibility files."""
+        raise NotImplementedError
+
+    def object_class(self, name: str) -> Optional[str]:
+        return None
+
+    def has_masks(self) -> bool:
+        return self.mask_root is not None
+
+    def get_num_sequences(self) -> int:
+        return len(self.names)
+
+    def get_sequence_name(self, seq_id: int) -> str:
+        return self.names[seq_id]
+
+    def mask_path(self, name: str, frame_id: int) -> Path:
+        return self.mask_root / name / f"{frame_id + 1:08d}.png"
+
+    def get_sequence_info(self, seq_id: int) -> Dict[str, torch.Tensor]:
+        if seq_id not in self._info:
+            self._info[seq_id] = self._read_info(self.names[seq_id])
+        return self._info[seq_id]
+
+    def _read_info(self, name: str) -> Dict[str, torch.Tensor]:
+        seq_dir = self.sequence_dir(name)
+        boxes, box_problems = read_boxes(seq_dir / "groundtruth.txt")
+        flags, extra, problems = self.read_visibility(seq_dir, len(boxes))
+        valid = np.isfinite(boxes).all(1)
+        # A bad box on a frame the flags already call invisible (e.g. 0,0,0,0 when absent) is expected.
+        problems += [p for p, f in zip(box_problems, np.flatnonzero(~valid)) if flags[f]]
+        if problems:
+            warnings.warn(f"{self.name} sequence {name}: {len(problems)} annotation problem(s); affected frames are "
+                          "treated as not visible:\n  " + "\n  ".join(problems[:10]))
+        visible = flags & valid
+        if self.mask_root is not None:
+            stems = {p.stem for p in (self.mask_root / name).glob("*.png")}
+            visible &= np.array([f"{i + 1:08d}" in stems for i in range(len(boxes))], dtype=bool)
+        info = {"bbox": torch.from_numpy(np.nan_to_num(boxes)).float(), "valid": torch.from_numpy(valid),
+                "visible": torch.from_numpy(visible)}
+        info.update(extra)
+        return info
+
+    def get_frames(self, seq_id: int, frame_ids: List[int], info: Optional[Dict] = None
+                   ) -> Tuple[List[np.ndarray], Dict[str, List[torch.Tensor]], Dict]:
+        name = self.names[seq_id]
+        info = self.get_sequence_info(seq_id) if info is None else info
+        frames = [imread_rgb(self.frame_path(name, f)) for f in frame_ids]
+        annos = {k: [v[f] for f in frame_ids] for k, v in info.items()}
+        if self.mask_root is not None:
+            annos["mask"] = [torch.from_numpy((imread_indexed(self.mask_path(name, f)) > 0).astype(np.float32))
+                             for f in frame_ids]
+        return frames, annos, {"sequence": name, "object_class": self.object_class(name)}
