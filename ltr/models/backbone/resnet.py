@@ -95,8 +95,7 @@ def resnet50(style: str = "mrcnn", frozen_layers: Union[str, Iterable[str]] = ()
     from ltr.models.backbone.weights import load_pretrained_backbone
 
     net = ResNetBackbone(style, frozen_layers)
-    if pretrained:
-        load_pretrained_backbone(net, weights_path)
+    net.pretrained_from = load_pretrained_backbone(net, weights_path) if pretrained else None
     return net
 
 

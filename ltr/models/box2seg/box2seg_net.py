@@ -171,6 +171,9 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
         segm_encoder=refinement_encoder(label_encoder_dims, num_filters, use_bn_in_label_enc) if refines else None,
         variant=variant,
     )
+    # Parameters whose outputs are never used get no gradient: mark them so (DDP requires it).
+    if uses_m:  # m_t's sample-weight head: only the labels of label_encoder are used
+        net.label_encoder.samp_w_pred.requires_grad_(False)
     if not uses_s:  # SingleImage: S only provides x_t; λ would get no gradient.
         net.target_model.filter_optimizer.requires_grad_(False)
     return net

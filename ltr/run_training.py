@@ -1,0 +1,68 @@
+#!/usr/bin/env python
+"""Train a network: ``python ltr/run_training.py <module> <setting>`` (e.g. ``box2seg default``).
+
+Runs on one GPU (or the CPU) as is; under ``torchrun --nproc_per_node N`` it trains with
+DistributedDataParallel on N GPUs (also across nodes). Checkpoints go to
+``<workspace>/checkpoints/ltr/<module>/<setting>/`` and TensorBoard logs to
+``<tensorboard_dir>/ltr/<module>/<setting>/``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import multiprocessing
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("train_module", help="package in ltr/train_settings, e.g. box2seg")
+    parser.add_argument("train_name", help="setting in that package, e.g. default, davis16, synthetic, paper_lr")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint of this setting")
+    parser.add_argument("--epochs", type=int, help="override the number of epochs")
+    parser.add_argument("--workspace", help="override the workspace directory (checkpoints, logs)")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast for backbone and decoder")
+    parser.add_argument("--workers", type=int, help="override the number of data-loading workers")
+    parser.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
+    parser.add_argument("--cudnn-benchmark", type=int, default=1, help="cudnn.benchmark (default 1)")
+    args = parser.parse_args(argv)
+
+    import cv2
+    import torch
+
+    from ltr.admin.settings import Settings
+    from ltr.trainers.build import run
+
+    cv2.setNumThreads(0)
+    torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)
+    if multiprocessing.get_start_method(allow_none=True) is None:
+        multiprocessing.set_start_method("spawn")
+    try:
+        setting = importlib.import_module(f"ltr.train_settings.{args.train_module}.{args.train_name}")
+    except ModuleNotFoundError as err:
+        parser.error(f"no train setting ltr/train_settings/{args.train_module}/{args.train_name}.py ({err})")
+    settings = Settings()
+    settings.module_name, settings.script_name = args.train_module, args.train_name
+    settings.project_path = f"ltr/{args.train_module}/{args.train_name}"
+    if args.workspace:
+        settings.env.workspace_dir = args.workspace
+        settings.env.tensorboard_dir = os.path.join(args.workspace, "tensorboard")
+    setting.configure(settings)
+    if args.epochs is not None:
+        settings.num_epochs = args.epochs
+    if args.bf16:
+        settings.amp = "bf16"
+    if args.workers is not None:
+        settings.num_workers = args.workers
+    if args.cpu:
+        settings.use_gpu = False
+    print(f"[train] {settings.project_path}: {getattr(settings, 'description', '')}")
+    run(settings, resume=args.resume)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
