@@ -1,0 +1,109 @@
+"""Per-frame crop around the given box and paste-back of the crop's mask logits (facts §3.5, §6.6).
+
+The network sees every frame as a fixed-size crop centred on that frame's own box, with the box
+covering 1/``search_area``² of the crop area, so objects of any size reach it at the scale it was
+trained on. The crop follows pytracking's ``sample_patch`` in 'inside_major' mode: integer centre,
+pre-downsampling by an integer stride for large crops, the window shifted inside the image (and
+centred on an axis where it is larger), replicate padding, bilinear resize.
+
+Coordinates: boxes are [x, y, w, h] with pixel i covering [i, i+1); sizes are (H, W).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+Size = Tuple[int, int]
+STRIDE = 16  # the target model's feature stride
+KERNEL = 3  # the target model's filter size
+
+
+@dataclass(frozen=True)
+class Crop:
+    """The image region (may extend past the image) that was resized to the network input."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+    out_size: Size
+
+    def box_to_crop(self, box: Sequence[float]) -> np.ndarray:
+        """An image box in the coordinates of the network input."""
+        sy, sx = self.out_size[0] / self.height, self.out_size[1] / self.width
+        x, y, w, h = (float(v) for v in box)
+        return np.array([(x - self.left) * sx, (y - self.top) * sy, w * sx, h * sy], dtype=np.float32)
+
+
+def parse_size(text: str) -> Size:
+    """'480x832' -> (480, 832) as (H, W); both must be positive multiples of 16 (the feature stride)."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"crop size must look like HxW, e.g. 480x832; got {text!r}") from None
+    if h <= 0 or w <= 0 or h % STRIDE or w % STRIDE:
+        raise ValueError(f"crop size {text!r}: H and W must be positive multiples of {STRIDE}")
+    return h, w
+
+
+def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_area: float
+               ) -> Tuple[np.ndarray, Crop]:
+    """Cut the network input for ``box`` out of an HxWx3 image: (patch (out_H, out_W, 3), its Crop)."""
+    x, y, w, h = (float(v) for v in box)
+    out = np.asarray(out_size, dtype=np.float64)
+    im_size = np.asarray(image.shape[:2])
+    scale = np.sqrt(w * h) * search_area / np.sqrt(out.prod())
+    # Half a feature cell of shift on axes with an even feature-map size + kernel (as the official tracker).
+    feat = out / STRIDE
+    centre = np.array([y + (h - 1) / 2, x + (w - 1) / 2]) + ((feat + KERNEL) % 2) * scale * out / (2 * feat)
+    size = scale * out
+    size = np.trunc(size / np.clip((size / im_size).min(), 1.0, None))  # 'inside_major': fit the minor axis
+    stride = max(int((size / out).min() - 0.1), 1)
+    pos = np.trunc(centre).astype(np.int64)
+    offset = pos % stride
+    strided = image[offset[0]::stride, offset[1]::stride]
+    pos = (pos - offset) // stride
+    extent = np.maximum(np.round(size / stride), 2).astype(np.int64)
+    top_left = pos - (extent - 1) // 2
+    limit = np.asarray(strided.shape[:2])
+    top_left = np.where(extent <= limit, np.clip(top_left, 0, limit - extent), -((extent - limit) // 2))
+    bottom_right = top_left + extent
+    inside_tl, inside_br = np.maximum(top_left, 0), np.minimum(bottom_right, limit)
+    region = np.ascontiguousarray(strided[inside_tl[0]:inside_br[0], inside_tl[1]:inside_br[1]])
+    pad_before, pad_after = inside_tl - top_left, bottom_right - inside_br
+    if (pad_before > 0).any() or (pad_after > 0).any():
+        region = cv2.copyMakeBorder(region, int(pad_before[0]), int(pad_after[0]), int(pad_before[1]),
+                                    int(pad_after[1]), cv2.BORDER_REPLICATE)
+    if region.shape[:2] != tuple(out_size):
+        region = cv2.resize(region, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
+    origin = offset + stride * top_left
+    crop = Crop(int(origin[0]), int(origin[1]), int(stride * extent[0]), int(stride * extent[1]), tuple(out_size))
+    return region, crop
+
+
+def box_region(box: Sequence[float], image_size: Size) -> Tuple[int, int, int, int]:
+    """The rounded box as pixel ranges (y0, y1, x0, x1) clipped to the image; empty if outside."""
+    x, y, w, h = (float(v) for v in box)
+    x0, x1 = (int(np.clip(np.floor(v + 0.5), 0, image_size[1])) for v in (x, x + w))
+    y0, y1 = (int(np.clip(np.floor(v + 0.5), 0, image_size[0])) for v in (y, y + h))
+    return y0, y1, x0, x1
+
+
+def paste_mask(logits: torch.Tensor, crop: Crop, image_size: Size, box: Sequence[float]) -> torch.Tensor:
+    """Full-image mask (H, W) bool from crop logits (out_H, out_W): bilinear resize onto the crop's
+    image region; pixels outside the region or outside the rounded box are background."""
+    mask = torch.zeros(image_size, dtype=torch.bool, device=logits.device)
+    y0, y1, x0, x1 = box_region(box, image_size)
+    y0, x0 = max(y0, crop.top), max(x0, crop.left)
+    y1, x1 = min(y1, crop.top + crop.height), min(x1, crop.left + crop.width)
+    if y1 <= y0 or x1 <= x0:
+        return mask
+    resized = F.interpolate(logits.float()[None, None], size=(crop.height, crop.width), mode="bilinear",
+                            align_corners=False)[0, 0]
+    mask[y0:y1, x0:x1] = resized[y0 - crop.top:y1 - crop.top, x0 - crop.left:x1 - crop.left] > 0
+    return mask

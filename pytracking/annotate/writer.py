@@ -1,0 +1,242 @@
+"""Outputs of the annotation tool: mask PNGs, done-markers, overlays and videos, run summaries.
+
+Layout under ``--out`` (masks exactly as pytracking's LasotVOS / Got10kVOS read them):
+    <dataset>_masks/<sequence>/<frame>.png   palette PNG, background 0, foreground 1 (shown dark red)
+    done/<dataset>/<unit>.json               written last: the unit is complete (per-sequence stats)
+    vis/<dataset>/<sequence>/<frame>.jpg     with --vis: overlays, and vis/<dataset>/<sequence>.mp4
+    summaries/<dataset>-<time>-shard<i>of<n>.json
+Every file is written to a '.tmp-' sibling and renamed, so a killed job never leaves a truncated
+file under its final name; leftovers are removed when the sequence is redone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ltr.data.image_loader import ImageReadError, imread_rgb
+from pytracking.annotate.crop import Size, box_region
+from pytracking.annotate.sources import SequenceError, TargetSequence
+from pytracking.evaluation.sequences import box_from_mask
+
+TMP_PREFIX = ".tmp-"
+PALETTE = [0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254  # index 1 = DAVIS's first object colour
+SUSPICIOUS_IOU = 0.5
+VIDEO_FPS = 25
+MAX_PENDING_WRITES = 64
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary sibling and a rename (atomic on POSIX file systems)."""
+    tmp = path.with_name(TMP_PREFIX + path.name)
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_mask(path: Path, mask: np.ndarray) -> None:
+    """A binary mask as a palette PNG with values 0 and 1."""
+    image = Image.fromarray(mask.astype(np.uint8))
+    image.putpalette(PALETTE)
+    write_atomic(path, lambda tmp: image.save(tmp, format="PNG", compress_level=1))
+
+
+def remove_partial(folder: Path) -> int:
+    """Delete temporary files a killed run left in ``folder``; returns how many."""
+    stray = list(folder.glob(TMP_PREFIX + "*")) if folder.is_dir() else []
+    for path in stray:
+        path.unlink()
+    return len(stray)
+
+
+def frame_size(path: Path) -> Optional[Size]:
+    """(H, W) from the image header, or None if it cannot be read."""
+    try:
+        with Image.open(path) as image:
+            return image.height, image.width
+    except (OSError, ValueError):
+        return None
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two [x, y, w, h] boxes."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def frame_stats(mask: np.ndarray, box: Sequence[float]) -> Tuple[float, bool]:
+    """(fraction of the rounded box the mask fills, suspicious?): suspicious = empty inside the box,
+    or the mask's tight box overlaps the given box with IoU < 0.5."""
+    y0, y1, x0, x1 = box_region(box, mask.shape)
+    area = max((y1 - y0) * (x1 - x0), 1)
+    fill = float(mask[y0:y1, x0:x1].sum()) / area
+    tight = box_from_mask(mask)
+    return fill, tight is None or box_iou(tight, box) < SUSPICIOUS_IOU
+
+
+def overlay(image: np.ndarray, mask: Optional[np.ndarray], box: Sequence[float]) -> np.ndarray:
+    """BGR picture of a frame with the mask in red and the given box in green."""
+    out = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    if mask is not None and mask.shape == out.shape[:2]:
+        out[mask] = (0.5 * out[mask] + 0.5 * np.array([0, 0, 255])).astype(np.uint8)
+    if np.isfinite(box).all():
+        x, y, w, h = (int(round(v)) for v in box)
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), (0, 255, 0), 1)
+    return out
+
+
+def write_overlay(frame: Path, mask: Optional[np.ndarray], box: Sequence[float], path: Path) -> None:
+    """Overlay JPEG of one frame (nothing if the frame cannot be read)."""
+    try:
+        image = imread_rgb(frame)
+    except ImageReadError:
+        return
+    picture = overlay(image, mask, box)
+    write_atomic(path, lambda tmp: cv2.imwrite(str(tmp), picture))
+
+
+def write_video(pictures: List[Path], path: Path, fps: int = VIDEO_FPS) -> None:
+    """An MP4 of the given JPEGs in order (resized to the first one's size)."""
+    first = cv2.imread(str(pictures[0]))
+    size = (first.shape[1], first.shape[0])
+
+    def encode(tmp: Path) -> None:
+        video = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        try:
+            for picture in pictures:
+                video.write(cv2.resize(cv2.imread(str(picture)), size))
+        finally:
+            video.release()
+
+    write_atomic(path, encode)
+
+
+class OutputLayout:
+    """Where a dataset's outputs go under the output root."""
+
+    def __init__(self, out: Path, dataset: str):
+        self.out, self.dataset = Path(out), dataset
+
+    def mask_dir(self, sequence: str) -> Path:
+        return self.out / f"{self.dataset}_masks" / sequence
+
+    def vis_dir(self, sequence: str) -> Path:
+        return self.out / "vis" / self.dataset / sequence
+
+    def video(self, sequence: str) -> Path:
+        return self.out / "vis" / self.dataset / f"{sequence}.mp4"
+
+    def marker(self, unit: str) -> Path:
+        return self.out / "done" / self.dataset / f"{unit}.json"
+
+    def is_done(self, unit: str) -> bool:
+        return self.marker(unit).is_file()
+
+    def start_unit(self, unit: str) -> None:
+        """Forget an earlier completion (and a half-written marker) before (re)doing a unit."""
+        marker = self.marker(unit)
+        for path in (marker, marker.with_name(TMP_PREFIX + marker.name)):
+            path.unlink(missing_ok=True)
+
+    def mark_done(self, unit: str, records: List[Dict]) -> None:
+        """Record that every output of ``unit`` is written (the last step of a unit)."""
+        write_json(self.marker(unit), {"unit": unit, "sequences": records})
+
+    def summary_path(self, shard: int, num_shards: int) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return self.out / "summaries" / f"{self.dataset}-{stamp}-shard{shard}of{num_shards}.json"
+
+
+def write_json(path: Path, content: Dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(content, indent=1)))
+
+
+class SequenceWriter:
+    """Writes one target sequence's masks (and overlays) on a thread pool and collects its stats."""
+
+    def __init__(self, layout: OutputLayout, seq: TargetSequence, pool: ThreadPoolExecutor, vis: bool):
+        self.seq, self.pool = seq, pool
+        self.mask_dir = layout.mask_dir(seq.name)
+        self.vis_dir = layout.vis_dir(seq.name) if vis else None
+        self.video = layout.video(seq.name)
+        for folder in (self.mask_dir, self.vis_dir):
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                remove_partial(folder)
+        self.pending: deque = deque()
+        self.fills: List[float] = []
+        self.suspicious: List[str] = []
+        self.problems = list(seq.problems)
+        self.skipped = seq.skipped
+        self._fallback: Optional[Size] = None
+
+    def _size(self, i: int) -> Size:
+        """Frame i's size; for an unreadable frame the size of the first readable one."""
+        size = frame_size(self.seq.frames[i])
+        if size is None and self._fallback is None:
+            self._fallback = next((s for s in map(frame_size, self.seq.frames) if s is not None), None)
+            if self._fallback is None:
+                raise SequenceError(f"{self.seq.name}: no readable frame (first: {self.seq.frames[0]})")
+        return size or self._fallback
+
+    def _submit(self, fn: Callable, *args) -> None:
+        if len(self.pending) >= MAX_PENDING_WRITES:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(fn, *args))
+
+    def add(self, i: int, mask: Optional[np.ndarray], problem: str = "") -> None:
+        """Frame i's mask; None: an empty mask (target absent, or the frame unusable: ``problem``)."""
+        if problem:
+            self.problems.append(problem)
+            self.skipped += 1
+        if mask is None:
+            mask = np.zeros(self._size(i), dtype=bool)
+        else:
+            fill, suspicious = frame_stats(mask, self.seq.boxes[i])
+            self.fills.append(fill)
+            if suspicious:
+                self.suspicious.append(self.seq.mask_names[i])
+        self._submit(write_mask, self.mask_dir / self.seq.mask_names[i], mask)
+        if self.vis_dir is not None:
+            self._submit(write_overlay, self.seq.frames[i], mask, self.seq.boxes[i],
+                         self.vis_dir / f"{Path(self.seq.mask_names[i]).stem}.jpg")
+
+    def finish(self, notes: Sequence[str] = ()) -> Dict:
+        """Wait for every write (re-raising failures), write the video; the sequence's stats."""
+        while self.pending:
+            self.pending.popleft().result()
+        if self.vis_dir is not None:
+            pictures = [self.vis_dir / f"{Path(m).stem}.jpg" for m in self.seq.mask_names]
+            pictures = [p for p in pictures if p.is_file()]
+            if pictures:
+                write_video(pictures, self.video)
+        return {"sequence": self.seq.name, "frames": len(self.seq), "masks": len(self.fills),
+                "skipped": self.skipped, "mean_fill": float(np.mean(self.fills)) if self.fills else None,
+                "suspicious": self.suspicious, "problems": self.problems, "notes": list(self.seq.notes) + list(notes)}
+
+
+def format_table(records: List[Dict], limit: int = 40) -> str:
+    """A readable table of per-sequence stats; beyond ``limit`` rows the most suspicious ones."""
+    rows = records
+    if len(rows) > limit:
+        rows = sorted(rows, key=lambda r: (-len(r["suspicious"]) - r["skipped"], r["mean_fill"] or 0))[:limit]
+    width = max([len("sequence")] + [len(r["sequence"]) for r in rows])
+    lines = [f"{'sequence':<{width}}  {'frames':>7}  {'masks':>7}  {'skipped':>7}  {'fill':>5}  {'suspicious':>10}"]
+    for r in rows:
+        fill = "-" if r["mean_fill"] is None else f"{r['mean_fill']:.2f}"
+        lines.append(f"{r['sequence']:<{width}}  {r['frames']:>7}  {r['masks']:>7}  {r['skipped']:>7}  {fill:>5}  "
+                     f"{len(r['suspicious']):>10}")
+    if len(records) > limit:
+        lines.append(f"({limit} of {len(records)} sequences shown, most suspicious first; all are in the JSON summary)")
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""The annotation CLI end to end: layouts, resume, shards, bad input, refusal, the real VOT bag."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotate_helpers import SMALL_ARGS, read_masks, read_png, write_got10k, write_lasot
+from pytracking.annotate import writer
+from pytracking.annotate.crop import box_region
+from pytracking.annotate.run import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, main
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def annotate(dataset: str, root: Path, out: Path, weights: Path, *extra: str) -> int:
+    return main([dataset, "--root", str(root), "--out", str(out), "--weights", str(weights), *SMALL_ARGS, *extra])
+
+
+def box_mask(box, shape) -> np.ndarray:
+    y0, y1, x0, x1 = box_region(box, shape)
+    mask = np.zeros(shape, np.uint8)
+    mask[y0:y1, x0:x1] = 1
+    return mask
+
+
+def test_lasot_layout_numbering_values_and_absent_frames(lasot_root, tmp_path, checkpoints, clips):
+    out = tmp_path / "out"
+    assert annotate("lasot", lasot_root, out, checkpoints["positive"]) == EXIT_OK
+    masks = read_masks(out / "lasot_masks")
+    assert sorted(masks) == [f"{s}/{i:08d}.png" for s in ("bear-1", "boat-1", "car-2") for i in range(1, 7)]
+    boxes = clips["bear"][1]
+    for i in range(6):
+        mask = masks[f"bear-1/{i + 1:08d}.png"]
+        assert mask.shape == (240, 427) and set(np.unique(mask)) <= {0, 1}
+        if i in (2, 4):  # fully occluded / out of view
+            assert not mask.any()
+        else:  # the 'positive' network fills the box exactly: checks crop and paste-back geometry
+            np.testing.assert_array_equal(mask, box_mask(boxes[i], mask.shape))
+    assert sorted(p.name for p in (out / "done" / "lasot").iterdir()) == ["bear-1.json", "boat-1.json", "car-2.json"]
+    (summary,) = (out / "summaries").glob("lasot-*.json")
+    records = {r["sequence"]: r for r in json.loads(summary.read_text())["sequences"]}
+    assert records["bear-1"]["masks"] == 4 and records["bear-1"]["mean_fill"] == pytest.approx(1.0)
+    assert not list(out.rglob(writer.TMP_PREFIX + "*"))
+
+
+def test_got10k_layout_and_a_sequence_without_files(tmp_path, checkpoints, clips):
+    root = tmp_path / "got10k"
+    write_got10k(root, "GOT-10k_Train_000001", clips["boat"], absent=[1], covered=[3])
+    with open(root / "list.txt", "a") as f:
+        f.write("GOT-10k_Train_000002\n")  # listed, but its folder is missing
+    out = tmp_path / "out"
+    assert annotate("got10k", root, out, checkpoints["positive"]) == EXIT_SKIPPED
+    masks = read_masks(out / "got10k_masks")
+    assert sorted(masks) == [f"GOT-10k_Train_000001/{i:08d}.png" for i in range(1, 7)]
+    empty = [i for i in range(6) if not masks[f"GOT-10k_Train_000001/{i + 1:08d}.png"].any()]
+    assert empty == [1, 3]
+    assert (out / "done" / "got10k" / "GOT-10k_Train_000001.json").is_file()
+    assert not (out / "done" / "got10k" / "GOT-10k_Train_000002.json").exists()
+
+
+def test_killed_run_resumes_without_partial_output(lasot_root, tmp_path, checkpoints, monkeypatch):
+    reference = tmp_path / "reference"
+    assert annotate("lasot", lasot_root, reference, checkpoints["balanced"]) == EXIT_OK
+    out = tmp_path / "out"
+    real_write = writer.write_mask
+    calls = []
+
+    def dying_write(path: Path, mask: np.ndarray) -> None:
+        calls.append(path)
+        if len(calls) == 9:  # die in the middle of the second sequence, leaving a partial file
+            path.with_name(writer.TMP_PREFIX + path.name).write_bytes(b"\x89PNG half")
+            raise RuntimeError("killed")
+        real_write(path, mask)
+
+    monkeypatch.setattr(writer, "write_mask", dying_write)
+    with pytest.raises(RuntimeError, match="killed"):
+        annotate("lasot", lasot_root, out, checkpoints["balanced"])
+    assert [p.name for p in (out / "done" / "lasot").iterdir()] == ["bear-1.json"]
+    assert list(out.rglob(writer.TMP_PREFIX + "*"))
+
+    calls.clear()
+    monkeypatch.setattr(writer, "write_mask", lambda path, mask: (calls.append(path), real_write(path, mask)))
+    assert annotate("lasot", lasot_root, out, checkpoints["balanced"]) == EXIT_OK
+    assert {p.parent.name for p in calls} == {"boat-1", "car-2"}  # the finished sequence is not redone
+    assert not list(out.rglob(writer.TMP_PREFIX + "*"))
+    got, expected = read_masks(out / "lasot_masks"), read_masks(reference / "lasot_masks")
+    assert sorted(got) == sorted(expected)
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+
+
+def test_two_shards_together_equal_one_run(lasot_root, tmp_path, checkpoints, monkeypatch):
+    single, sharded = tmp_path / "single", tmp_path / "sharded"
+    assert annotate("lasot", lasot_root, single, checkpoints["balanced"]) == EXIT_OK
+    assert annotate("lasot", lasot_root, sharded, checkpoints["balanced"], "--shard", "0", "--num-shards", "2") == 0
+    first = set(read_masks(sharded / "lasot_masks"))
+    monkeypatch.setenv("RANK", "1")  # the second shard as torchrun would start it
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert annotate("lasot", lasot_root, sharded, checkpoints["balanced"]) == EXIT_OK
+    got, expected = read_masks(sharded / "lasot_masks"), read_masks(single / "lasot_masks")
+    assert {name.split("/")[0] for name in first} == {"bear-1", "car-2"}  # sorted names, every 2nd
+    assert sorted(got) == sorted(expected)
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+
+
+def test_bad_input_is_reported_skipped_and_the_job_goes_on(tmp_path, checkpoints, clips, capsys):
+    root = tmp_path / "lasot"
+    frames, boxes = clips["bear"]
+    clip9 = (frames + frames[:3], np.concatenate([boxes, boxes[:3]]))
+    bad = write_lasot(root, "bad-1", clip9)
+    gt = bad / "groundtruth.txt"
+    lines = gt.read_text().splitlines()
+    lines[2] = "12,abc,30,40"  # malformed
+    lines[4] = "1000,1000,20,20"  # outside the 427x240 image
+    lines[5] = "10,10,0,20"  # zero size
+    lines[6] = "10,10,-5,20"  # negative size
+    lines[7] = "nan,nan,nan,nan"
+    gt.write_text("\n".join(lines) + "\n")
+    (bad / "img" / "00000002.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (bad / "img" / "00000004.jpg").unlink()
+    short = write_lasot(root, "short-1", clips["boat"])
+    (short / "groundtruth.txt").write_text("".join(short.joinpath("groundtruth.txt").read_text().splitlines(True)[:4]))
+    write_lasot(root, "good-1", clips["car-turn"])
+    out = tmp_path / "out"
+
+    assert annotate("lasot", root, out, checkpoints["positive"]) == EXIT_SKIPPED
+    log = "".join(capsys.readouterr())
+    for where in (f"{gt}:3", f"{gt}:5", f"{gt}:6", f"{gt}:7", f"{gt}:8", "00000002.jpg", "00000004.jpg",
+                  f"{short / 'groundtruth.txt'}: 4 lines for 6 frames"):
+        assert where in log, f"no message naming {where}"
+    masks = read_masks(out / "lasot_masks")
+    assert len(masks) == 9 + 6 + 6
+    nonempty = [i for i in range(9) if masks[f"bad-1/{i + 1:08d}.png"].any()]
+    assert nonempty == [0, 8]
+    assert [i for i in range(6) if masks[f"short-1/{i + 1:08d}.png"].any()] == [0, 1, 2, 3]
+    assert all(masks[f"good-1/{i:08d}.png"].any() for i in range(1, 7))
+    assert len(list((out / "done" / "lasot").iterdir())) == 3
+    (summary,) = (out / "summaries").glob("*.json")
+    skipped = {r["sequence"]: r["skipped"] for r in json.loads(summary.read_text())["sequences"]}
+    assert skipped == {"bad-1": 7, "good-1": 0, "short-1": 2}
+
+
+def test_short_video_is_annotated_with_a_smaller_window(tmp_path, checkpoints, clips, capsys):
+    root = tmp_path / "lasot"
+    frames, boxes = clips["bear"]
+    write_lasot(root, "tiny-1", (frames[:3], boxes[:3]))
+    out = tmp_path / "out"
+    args = ["lasot", "--root", str(root), "--out", str(out), "--weights", str(checkpoints["positive"]),
+            "--crop-size", "64x112", "--iters", "2"]  # the paper's T = 9, Δ = 15
+    assert main(args) == EXIT_OK
+    assert all(m.any() for m in read_masks(out / "lasot_masks").values())
+    assert "short video: 3 frames at interval 15 allow windows of at most 1 frames" in capsys.readouterr().out
+
+
+def test_refuses_without_weights(lasot_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["lasot", "--root", str(lasot_root), "--out", str(out)]) == EXIT_USAGE
+    assert "refusing to annotate with an untrained network" in capsys.readouterr().err
+    junk = tmp_path / "junk.pth.tar"
+    junk.write_bytes(b"not a checkpoint")
+    assert main(["lasot", "--root", str(lasot_root), "--out", str(out), "--weights", str(junk)]) == EXIT_USAGE
+    assert "cannot load weights" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0 and "--num-shards" in capsys.readouterr().out
+
+
+def test_davis_layout(davis16_root, tmp_path, checkpoints):
+    root = tmp_path / "davis"
+    for kind in ("JPEGImages", "Annotations"):
+        src = davis16_root / kind / "240p" / "bear"
+        (root / kind / "240p" / "bear").mkdir(parents=True)
+        for f in sorted(src.iterdir())[:4]:
+            shutil.copy(f, root / kind / "240p" / "bear" / f.name)
+    out = tmp_path / "out"
+    assert annotate("davis", root, out, checkpoints["positive"], "--year", "2016", "--resolution", "240p") == EXIT_OK
+    assert sorted(read_masks(out / "davis_masks")) == [f"bear/{i:05d}.png" for i in range(4)]
+
+
+def test_folder_cli_on_the_real_vot_bag(vot_bag_root, tmp_path, checkpoints):
+    """`run.py folder` in a subprocess on the first 10 frames of VOT2015 bag (rotated-box groundtruth)."""
+    frames = tmp_path / "bag"
+    frames.mkdir()
+    for f in sorted((vot_bag_root / "imgs").glob("*.jpg"))[:10]:
+        shutil.copy(f, frames / f.name)
+    boxes = tmp_path / "groundtruth.txt"
+    boxes.write_text("".join((vot_bag_root / "groundtruth.txt").read_text().splitlines(True)[:10]))
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(REPO / "pytracking/annotate/run.py"), "folder", "--root", str(frames), "--boxes",
+           str(boxes), "--weights", str(checkpoints["positive"]), "--out", str(out), "--vis", *SMALL_ARGS]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    masks = read_masks(out / "folder_masks")
+    assert sorted(masks) == [f"bag/{i:08d}.png" for i in range(1, 11)]
+    assert all(set(np.unique(m)) == {0, 1} and m.shape == (360, 480) for m in masks.values())
+    assert len(list((out / "vis" / "folder" / "bag").glob("*.jpg"))) == 10
+    assert (out / "vis" / "folder" / "bag.mp4").stat().st_size > 0
+    assert read_png(out / "folder_masks" / "bag" / "00000001.png").dtype == np.uint8
