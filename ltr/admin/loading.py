@@ -112,7 +112,8 @@ def portable_constructor(constructor: NetConstructor) -> NetConstructor:
         bound = inspect.signature(fun).bind(*constructor.args, **constructor.kwds)
         bound.apply_defaults()
         kwds = dict(bound.arguments)
-        ours_only = {"variant": "MultiFrameIterative", "backbone_weights": ""}
+        ours_only = {"variant": "MultiFrameIterative", "backbone_weights": "", "aggregation": "steepest_descent",
+                     "aggregation_frames": 3}
         if any(kwds.get(k, v) != v for k, v in ours_only.items()):
             return constructor  # an ablation variant: only we can build it
         for k in ours_only:

@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
 
 import numpy as np
 import torch
@@ -165,11 +165,13 @@ class Annotator:
                                                  closed_form=True, refine_frames=self._target_only)
         return refined[0]
 
-    def annotate(self, seq: TargetSequence) -> Iterator[FrameResult]:
-        """A result for every visible frame of ``seq``, lattice by lattice (not in frame order)."""
+    def annotate(self, seq: TargetSequence, targets: Optional[Collection[int]] = None) -> Iterator[FrameResult]:
+        """A result for every visible frame of ``seq`` (or only for ``targets``), lattice by lattice
+        (not in frame order). Windows of the targets still draw on every frame of the sequence."""
         s = self.settings
         n = len(seq)
-        plans = [lattice_windows(r, n, s.num_frames, s.interval, seq.visible) for r in range(min(s.interval, n))]
+        plans = [[w for w in lattice_windows(r, n, s.num_frames, s.interval, seq.visible)
+                  if targets is None or w[0] in targets] for r in range(min(s.interval, n))]
         load_order = [f for plan in plans for f in sorted({f for w in plan for f in w})]
 
         def load(i: int) -> Union[PreparedFrame, FrameError]:

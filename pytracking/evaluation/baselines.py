@@ -3,7 +3,7 @@
 A method is a callable ``method(seq: EvalSequence) -> Iterable[np.ndarray]`` yielding one HxW bool
 mask per frame; it may carry a ``name`` (used in result tables) and a ``notes(seq) -> dict`` of
 per-sequence counts worth reporting (e.g. missing prediction files). ``METHODS`` maps names to
-factories; the box2seg network plugs in by adding its factory there.
+factories, the box2seg network (box2seg_method.py) included.
 """
 from __future__ import annotations
 
@@ -104,10 +104,17 @@ class MaskFolder:
         return {"missing": sum(not mask_folder_path(self.folder, seq, i).is_file() for i in range(len(seq)))}
 
 
+def box2seg(**kwargs) -> Method:
+    """The box2seg network (``box2seg_method.Box2Seg``), imported on use so that the baselines need no torch."""
+    from pytracking.evaluation.box2seg_method import Box2Seg
+    return Box2Seg(**kwargs)
+
+
 METHODS: Dict[str, Callable[..., Method]] = {
     "boxfill": BoxFill,
     "grabcut": GrabCut,
     "maskfolder": MaskFolder,
+    "box2seg": box2seg,
 }
 
 

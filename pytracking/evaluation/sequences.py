@@ -6,7 +6,7 @@ with several objects become one sequence per object, named ``<seq>_<obj>``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -32,6 +32,9 @@ class EvalSequence:
     gt_masks: Optional[List[Path]] = None
     object_id: Optional[int] = None
     visible: Optional[np.ndarray] = None  # default: the frame has a box
+    # Set by select(): the whole sequence and where these frames lie in it (context for temporal methods).
+    origin: Optional["EvalSequence"] = field(default=None, repr=False, compare=False)
+    origin_indices: Optional[List[int]] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.frames = [Path(f) for f in self.frames]
@@ -66,11 +69,24 @@ class EvalSequence:
         return imread_indexed(self.gt_masks[i]) == self.object_id
 
     def select(self, indices: Sequence[int]) -> "EvalSequence":
-        """A sequence of the given frames only (quick runs, 'J against the number of frames')."""
+        """A sequence of the given frames only (quick runs, 'J against the number of frames').
+
+        It remembers the whole sequence (``source``), so a temporal method can still draw its
+        context from frames that are not scored.
+        """
         idx = list(indices)
+        whole, where = self.source()
         return replace(self, frames=[self.frames[i] for i in idx], boxes=self.boxes[idx],
                        visible=self.visible[idx],
-                       gt_masks=None if self.gt_masks is None else [self.gt_masks[i] for i in idx])
+                       gt_masks=None if self.gt_masks is None else [self.gt_masks[i] for i in idx],
+                       origin=whole, origin_indices=[where[i] for i in idx])
+
+    def source(self) -> Tuple["EvalSequence", List[int]]:
+        """The whole sequence these frames were selected from and their indices in it
+        (the sequence itself and 0..n-1 when it is no selection)."""
+        if self.origin is None:
+            return self, list(range(len(self)))
+        return self.origin, list(self.origin_indices)
 
 
 def box_from_mask(mask: np.ndarray) -> Optional[np.ndarray]:

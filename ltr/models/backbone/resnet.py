@@ -14,7 +14,6 @@ from collections import OrderedDict
 from typing import Dict, Iterable, List, Sequence, Union
 
 import torch
-import torch.nn as nn
 from torchvision.models.resnet import Bottleneck, ResNet
 
 LAYER_NAMES = ("conv1", "layer1", "layer2", "layer3", "layer4")

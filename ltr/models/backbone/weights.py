@@ -7,7 +7,6 @@ for the ``torchvision`` style torchvision's COCO Mask R-CNN or ImageNet checkpoi
 """
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 from typing import Dict, List, Optional

@@ -5,13 +5,23 @@ One filter z is fitted to ALL T frames at once,
 by unrolled Gauss-Newton steepest descent from z = 0, and every frame is then scored with it,
 s_t = x_t * z (2a). Because z must explain the object in every frame, appearance that is consistent
 over time wins over what a single frame's box suggests.
+
+The paper's Table 3 compares S with two other ways of combining the frames; they are drop-in
+replacements with S's interface (``forward(x, e, w, num_iter, closed_form) -> (s, z or None)``,
+``feature_extractor`` and ``extract_target_model_features`` for x_t), so the network runs unchanged:
+- ``AttentionAggregation``: dense space-time attention, x_t as queries and keys, e_t as values;
+- ``ConcatAggregation``: e_t of all T frames concatenated along channels and mixed by a small CNN;
+  trained for one T, it cannot aggregate any other number of frames (the paper's point).
+Neither uses the weights w_t (they are S's per-element residual weights).
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ltr.models.layers.filter import apply_filter
 from ltr.models.lwl.linear_filter import LinearFilter, steepest_descent_filter
@@ -20,6 +30,8 @@ from ltr.models.lwl.linear_filter import LinearFilter, steepest_descent_filter
 class SpatioTemporalAggregation(LinearFilter):
     """S: (x, e, w) over T frames -> (s, z). Parameters: λ (``filter_reg``) and the optional
     target-feature extractor (``feature_extractor``) that turns layer3 into x_t."""
+
+    kind = "steepest_descent"
 
     def forward(self, x: torch.Tensor, e: torch.Tensor, w: Optional[torch.Tensor], num_iter: Optional[int] = None,
                 closed_form: Optional[bool] = None) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -42,6 +54,94 @@ def spatio_temporal_aggregation(filter_size: int, num_filters: int, feature_dim:
                                    feature_extractor, cls=SpatioTemporalAggregation)
 
 
+AGGREGATIONS = ("steepest_descent", "attention", "concat")
+
+
+class _FrameAggregation(nn.Module):
+    """Base of the Table 3 alternatives: the optional x_t extractor, like S, and the learnable part in
+    ``aggregator`` (so that training can give it its own learning rate by module prefix)."""
+
+    kind = ""
+
+    def __init__(self, aggregator: nn.Module, feature_extractor: Optional[nn.Module] = None):
+        super().__init__()
+        self.feature_extractor = feature_extractor
+        self.aggregator = aggregator
+
+    def extract_target_model_features(self, feat: torch.Tensor) -> torch.Tensor:
+        return feat if self.feature_extractor is None else self.feature_extractor(feat)
+
+
+class Temperature(nn.Module):
+    """Multiplies by 1 / temperature, learned in log space (stays positive)."""
+
+    def __init__(self, init_temperature: float):
+        super().__init__()
+        self.log_inv_temperature = nn.Parameter(torch.tensor(-math.log(init_temperature)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.log_inv_temperature.exp()
+
+
+class AttentionAggregation(_FrameAggregation):
+    """s_t(p) = sum over frames τ and positions q of softmax_{τ,q}(cos(x_t(p), x_τ(q)) / temperature) e_τ(q).
+
+    Cosine similarity makes the learnable temperature (the only parameter) independent of the
+    feature norm. Memory grows as B·(T·h·w)² without a fused attention kernel.
+    """
+
+    kind = "attention"
+
+    def __init__(self, feature_extractor: Optional[nn.Module] = None, init_temperature: float = 0.1):
+        super().__init__(Temperature(init_temperature), feature_extractor)
+
+    def forward(self, x: torch.Tensor, e: torch.Tensor, w: Optional[torch.Tensor] = None,
+                num_iter: Optional[int] = None, closed_form: Optional[bool] = None) -> Tuple[torch.Tensor, None]:
+        """x (T,B,C,h,w), e (T,B,K,h,w) -> s (T,B,K,h,w), None; w, num_iter and closed_form are unused."""
+        n_frames, n_seq, _, h, wd = x.shape
+        # (B, 1 head, T*h*w, channels): the 4-D layout that fused attention kernels accept
+        keys = F.normalize(x.permute(1, 0, 3, 4, 2).flatten(1, 3), dim=-1).unsqueeze(1)
+        values = e.permute(1, 0, 3, 4, 2).flatten(1, 3).unsqueeze(1).to(keys.dtype)
+        s = F.scaled_dot_product_attention(self.aggregator(keys), keys, values, scale=1.0)
+        return s.view(n_seq, n_frames, h, wd, -1).permute(1, 0, 4, 2, 3), None
+
+
+class ConcatAggregation(_FrameAggregation):
+    """[e_1, ..., e_T] (channels) -> conv3x3 -> ReLU -> conv3x3 -> [s_1, ..., s_T]: a fixed number of frames."""
+
+    kind = "concat"
+
+    def __init__(self, num_frames: int, num_filters: int, feature_extractor: Optional[nn.Module] = None,
+                 hidden: int = 64):
+        if num_frames < 1:
+            raise ValueError(f"concat aggregation needs at least one frame, got {num_frames}")
+        channels = num_frames * num_filters
+        super().__init__(nn.Sequential(nn.Conv2d(channels, hidden, 3, padding=1), nn.ReLU(inplace=True),
+                                       nn.Conv2d(hidden, channels, 3, padding=1)), feature_extractor)
+        self.num_frames = num_frames
+
+    def forward(self, x: torch.Tensor, e: torch.Tensor, w: Optional[torch.Tensor] = None,
+                num_iter: Optional[int] = None, closed_form: Optional[bool] = None) -> Tuple[torch.Tensor, None]:
+        """e (T,B,K,h,w) with T = ``num_frames`` -> s (T,B,K,h,w), None; x, w, num_iter, closed_form unused."""
+        n_frames, n_seq, k, h, wd = e.shape
+        if n_frames != self.num_frames:
+            raise ValueError(f"the concat aggregation was built for T={self.num_frames} frames and cannot combine "
+                             f"{n_frames}: its layers are sized for T (set num_frames to {self.num_frames}; windows "
+                             "shrink in short sequences and at frames without a box)")
+        s = self.aggregator(e.transpose(0, 1).reshape(n_seq, n_frames * k, h, wd))
+        return s.view(n_seq, n_frames, k, h, wd).transpose(0, 1), None
+
+
+def alternative_aggregation(kind: str, num_filters: int, num_frames: int,
+                            feature_extractor: Optional[nn.Module] = None) -> nn.Module:
+    """A Table 3 alternative to S by name ('attention' or 'concat'; ``num_frames``: concat's fixed T)."""
+    if kind == "attention":
+        return AttentionAggregation(feature_extractor)
+    if kind == "concat":
+        return ConcatAggregation(num_frames, num_filters, feature_extractor)
+    raise ValueError(f"unknown aggregation {kind!r}; choose from {AGGREGATIONS}")
+
+
 def least_squares_filter(x: torch.Tensor, e: torch.Tensor, w: torch.Tensor, reg: float,
                          filter_size: int) -> torch.Tensor:
     """The exact minimiser of (2b) for one sequence, by solving the normal equations (for tests).
@@ -59,6 +159,3 @@ def least_squares_filter(x: torch.Tensor, e: torch.Tensor, w: torch.Tensor, reg:
         lhs = aw.T @ aw + reg ** 2 * torch.eye(a.shape[1], dtype=a.dtype)
         z.append(torch.linalg.solve(lhs, aw.T @ bw).view(x.shape[1], filter_size, filter_size))
     return torch.stack(z)
-
-
-

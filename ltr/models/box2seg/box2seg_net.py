@@ -17,28 +17,31 @@ The paper's Table 2 variants are constructor options:
 - ``MultiFrame+``: D([m_t, s_t]) without refinement,
 - ``MultiFrameIterative``: D([m_t, s_t]) and the refinement stage (default, = the official network).
 Variants without refinement return the initial logits as the refined ones.
+
+The paper's Table 3 alternatives to S (``aggregation='attention'`` or ``'concat'``, see
+``aggregation.py``) replace ``target_model`` and ``target_model_segm``; ``target_model`` keeps the
+x_t extractor, so the rest of the network is unchanged.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
 from ltr.admin.model_constructor import model_constructor
-from ltr.models.backbone.resnet import LAYER_CHANNELS, resnet50
-from ltr.models.box2seg.aggregation import SpatioTemporalAggregation, spatio_temporal_aggregation
+from ltr.models.box2seg.aggregation import (AGGREGATIONS, SpatioTemporalAggregation, alternative_aggregation,
+                                             spatio_temporal_aggregation)
 from ltr.models.box2seg.object_encoder import ObjectEncoding, box_encoder, encode_object
 from ltr.models.box2seg.refinement_encoder import refinement_encoder
-from ltr.models.lwl.decoder import LWTLDecoder
-from ltr.models.lwl.features import residual_basic_block, target_feature_norm_scale
+from ltr.models.lwl.decoder import LWTLDecoder, lwl_decoder
+from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features
 
 VARIANTS = ("SingleImage", "MultiFrame", "MultiFrame+", "MultiFrameIterative")
 FeatureDict = Dict[str, torch.Tensor]
 
 
-class Box2SegNet(nn.Module):
+class Box2SegNet(BackboneFeaturesMixin, nn.Module):
     """Box -> mask network over T frames of B sequences; see the module docstring."""
 
     def __init__(self, feature_extractor: nn.Module, target_model: SpatioTemporalAggregation,
@@ -57,20 +60,10 @@ class Box2SegNet(nn.Module):
         self.bbox_encoder = bbox_encoder
         self.segm_encoder = segm_encoder
         self.variant = variant
-        self.target_model_input_layer = (target_model_input_layer,)
-        self.decoder_input_layers = tuple(decoder_input_layers)
-        self.output_layers = sorted(set(self.target_model_input_layer + self.decoder_input_layers))
+        self._set_layers(target_model_input_layer, decoder_input_layers)
 
     # ---- per-frame parts (cacheable: they do not depend on the other frames) ----
-    def extract_backbone_features(self, images: torch.Tensor) -> FeatureDict:
-        """ResNet-50 features of images (N,3,H,W); no activations are stored for a frozen backbone."""
-        frozen = getattr(self.feature_extractor, "fully_frozen", False)
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
-            return self.feature_extractor(images, self.output_layers)
-
-    def extract_target_model_features(self, backbone_feat: FeatureDict) -> torch.Tensor:
-        """x_t: (N,C,h,w) target features from the backbone's layer3."""
-        return self.target_model.extract_target_model_features(backbone_feat[self.target_model_input_layer[0]])
+    # extract_backbone_features, extract_target_model_features: BackboneFeaturesMixin
 
     def encode_object(self, boxes: torch.Tensor, x: torch.Tensor, image_size: Sequence[int]) -> ObjectEncoding:
         """B: boxes (T,B,4) and x (T,B,C,h,w) -> (e, w, m)."""
@@ -133,36 +126,39 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
                                                                        "layer4"),
                               decoder_mdim: int = 64, filter_groups: int = 1, use_bn_in_label_enc: bool = False,
                               dilation_factors: Optional[Sequence[int]] = None, backbone_type: str = "mrcnn",
-                              variant: str = "MultiFrameIterative", backbone_weights: str = "") -> Box2SegNet:
+                              variant: str = "MultiFrameIterative", backbone_weights: str = "",
+                              aggregation: str = "steepest_descent", aggregation_frames: int = 3) -> Box2SegNet:
     """Build the box2seg network. Defaults = the official STA network (facts §1.4), so official
-    ``sta.pth.tar`` constructor arguments rebuild it exactly; ``variant`` selects a Table 2 ablation."""
+    ``sta.pth.tar`` constructor arguments rebuild it exactly; ``variant`` selects a Table 2 ablation,
+    ``aggregation`` a Table 3 alternative to S ('concat' combines exactly ``aggregation_frames`` frames)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS}")
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {aggregation!r}; choose from {AGGREGATIONS}")
+    if aggregation != "steepest_descent" and variant == "SingleImage":
+        raise ValueError("the SingleImage variant aggregates nothing: it takes no aggregation alternative")
     if filter_groups != 1 or dilation_factors is not None:
         raise NotImplementedError("grouped / dilated filters are unused by the official networks")
     if len(label_encoder_dims) != 4:
         raise ValueError("label_encoder_dims needs 4 widths (mask trunk x3, box/feature mixing)")
-    style = "mrcnn" if backbone_type == "mrcnn" else "torchvision"
-    backbone = resnet50(style, frozen_layers=frozen_backbone_layers, pretrained=backbone_pretrained,
-                        weights_path=backbone_weights)
-    layer_dim = LAYER_CHANNELS[target_model_input_layer]
-    norm_scale = target_feature_norm_scale(out_feature_dim, filter_size) if clf_feat_norm else 1.0
+    backbone, target_features = backbone_and_target_features(
+        backbone_type, frozen_backbone_layers, backbone_pretrained, backbone_weights, target_model_input_layer,
+        clf_feat_blocks, clf_feat_norm, final_conv, out_feature_dim, filter_size)
 
-    def aggregation(features: Optional[nn.Module]) -> SpatioTemporalAggregation:
+    def make_aggregation(features: Optional[nn.Module]) -> nn.Module:
+        if aggregation != "steepest_descent":
+            return alternative_aggregation(aggregation, num_filters, aggregation_frames, features)
         return spatio_temporal_aggregation(filter_size, num_filters, out_feature_dim, optim_iter, optim_init_reg,
                                            detach_length, feature_extractor=features)
 
-    target_features = residual_basic_block(feature_dim=layer_dim, num_blocks=clf_feat_blocks, l2norm=clf_feat_norm,
-                                           final_conv=final_conv, norm_scale=norm_scale, out_dim=out_feature_dim)
     uses_m = variant != "MultiFrame"
     uses_s = variant != "SingleImage"
     refines = variant == "MultiFrameIterative"
-    decoder = LWTLDecoder((uses_m + uses_s) * num_filters, decoder_mdim,
-                          OrderedDict((L, LAYER_CHANNELS[L]) for L in decoder_input_layers), use_bn=True)
+    decoder = lwl_decoder((uses_m + uses_s) * num_filters, decoder_mdim, decoder_input_layers)
     net = Box2SegNet(
         feature_extractor=backbone,
-        target_model=aggregation(target_features),
-        target_model_segm=aggregation(None) if refines else None,
+        target_model=make_aggregation(target_features),
+        target_model_segm=make_aggregation(None) if refines else None,
         decoder=decoder,
         target_model_input_layer=target_model_input_layer,
         decoder_input_layers=decoder_input_layers,
@@ -176,4 +172,8 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
         net.label_encoder.samp_w_pred.requires_grad_(False)
     if not uses_s:  # SingleImage: S only provides x_t; λ would get no gradient.
         net.target_model.filter_optimizer.requires_grad_(False)
+    if aggregation != "steepest_descent":  # the alternatives ignore the weights w_t and ŵ_t
+        for encoder in (net.bbox_encoder, net.segm_encoder):
+            if encoder is not None:
+                encoder.samp_w_pred.requires_grad_(False)
     return net

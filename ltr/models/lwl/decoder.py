@@ -128,3 +128,11 @@ class LWTLDecoder(nn.Module):
             if layer + "_dec" in output_layers:
                 out[layer + "_dec"] = x
         return self.project(x, image_size), out
+
+
+def lwl_decoder(in_channels: int, mdim: int, decoder_input_layers: Sequence[str]) -> LWTLDecoder:
+    """The decoder as the official networks build it: levels deep to shallow, ResNet-50 widths, BN on."""
+    from ltr.models.backbone.resnet import LAYER_CHANNELS
+
+    return LWTLDecoder(in_channels, mdim, OrderedDict((L, LAYER_CHANNELS[L]) for L in decoder_input_layers),
+                       use_bn=True)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+from typing import Dict, Sequence, Tuple
 
+import torch
 import torch.nn as nn
 from torchvision.models.resnet import BasicBlock as TorchvisionBasicBlock
 
@@ -23,3 +25,42 @@ def residual_basic_block(feature_dim: int = 1024, num_blocks: int = 0, l2norm: b
 def target_feature_norm_scale(out_dim: int, filter_size: int) -> float:
     """sqrt(1/(C*fs^2)): the L2-norm scale that makes one filter response O(1)."""
     return math.sqrt(1.0 / (out_dim * filter_size * filter_size))
+
+
+class BackboneFeaturesMixin:
+    """Backbone features and target features x_t, shared by the LWL and box2seg networks.
+
+    Needs ``feature_extractor``, ``target_model`` and the layer names set by ``_set_layers``.
+    """
+
+    def _set_layers(self, target_model_input_layer: str, decoder_input_layers: Sequence[str]) -> None:
+        self.target_model_input_layer = (target_model_input_layer,)
+        self.decoder_input_layers = tuple(decoder_input_layers)
+        self.output_layers = sorted(set(self.target_model_input_layer + self.decoder_input_layers))
+
+    def extract_backbone_features(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """ResNet-50 features of images (N,3,H,W); no activations are stored for a frozen backbone."""
+        frozen = getattr(self.feature_extractor, "fully_frozen", False)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
+            return self.feature_extractor(images, self.output_layers)
+
+    def extract_target_model_features(self, backbone_feat: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """x_t: (N,C,h,w) target features from the backbone's ``target_model_input_layer``."""
+        return self.target_model.extract_target_model_features(backbone_feat[self.target_model_input_layer[0]])
+
+
+def backbone_and_target_features(backbone_type: str, frozen_backbone_layers: Sequence[str], backbone_pretrained: bool,
+                                 backbone_weights: str, target_model_input_layer: str, clf_feat_blocks: int,
+                                 clf_feat_norm: bool, final_conv: bool, out_feature_dim: int, filter_size: int
+                                 ) -> Tuple[nn.Module, nn.Sequential]:
+    """The ResNet-50 ('mrcnn' or torchvision layout) and the x_t extractor, as the official constructors build them."""
+    from ltr.models.backbone.resnet import LAYER_CHANNELS, resnet50
+
+    style = "mrcnn" if backbone_type == "mrcnn" else "torchvision"
+    backbone = resnet50(style, frozen_layers=frozen_backbone_layers, pretrained=backbone_pretrained,
+                        weights_path=backbone_weights)
+    norm_scale = target_feature_norm_scale(out_feature_dim, filter_size) if clf_feat_norm else 1.0
+    target_features = residual_basic_block(feature_dim=LAYER_CHANNELS[target_model_input_layer],
+                                           num_blocks=clf_feat_blocks, l2norm=clf_feat_norm, final_conv=final_conv,
+                                           norm_scale=norm_scale, out_dim=out_feature_dim)
+    return backbone, target_features

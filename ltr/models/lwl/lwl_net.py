@@ -6,22 +6,20 @@ training samples. Names and registration order equal the official ``LWTLNet`` (f
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
 from ltr.admin.model_constructor import model_constructor
-from ltr.models.backbone.resnet import LAYER_CHANNELS, resnet50
 from ltr.models.layers.filter import apply_filter
-from ltr.models.lwl.decoder import LWTLDecoder
-from ltr.models.lwl.features import residual_basic_block, target_feature_norm_scale
+from ltr.models.lwl.decoder import LWTLDecoder, lwl_decoder
+from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features
 from ltr.models.lwl.label_encoder import ResidualDS16SW
 from ltr.models.lwl.linear_filter import LinearFilter, steepest_descent_filter
 
 
-class LWTLNet(nn.Module):
+class LWTLNet(BackboneFeaturesMixin, nn.Module):
     """LWL: learn a target model from annotated frames, segment the test frames one by one."""
 
     def __init__(self, feature_extractor: nn.Module, target_model: LinearFilter, decoder: LWTLDecoder,
@@ -31,15 +29,7 @@ class LWTLNet(nn.Module):
         self.target_model = target_model
         self.decoder = decoder
         self.label_encoder = label_encoder
-        self.target_model_input_layer = (target_model_input_layer,)
-        self.decoder_input_layers = tuple(decoder_input_layers)
-        self.output_layers = sorted(set(self.target_model_input_layer + self.decoder_input_layers))
-
-    def extract_backbone_features(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return self.feature_extractor(images, self.output_layers)
-
-    def extract_target_model_features(self, backbone_feat: Dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.target_model.extract_target_model_features(backbone_feat[self.target_model_input_layer[0]])
+        self._set_layers(target_model_input_layer, decoder_input_layers)
 
     def decode(self, scores: torch.Tensor, backbone_feat: Dict[str, torch.Tensor], image_size: Sequence[int]
                ) -> torch.Tensor:
@@ -107,16 +97,11 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
     """Build LWL; defaults = the official ``lwl_stage2`` arguments (facts §1.4)."""
     if filter_groups != 1 or dilation_factors is not None:
         raise NotImplementedError("grouped / dilated filters are unused by the official networks")
-    style = "mrcnn" if backbone_type == "mrcnn" else "torchvision"
-    backbone = resnet50(style, frozen_layers=frozen_backbone_layers, pretrained=backbone_pretrained,
-                        weights_path=backbone_weights)
-    layer_dim = LAYER_CHANNELS[target_model_input_layer]
-    norm_scale = target_feature_norm_scale(out_feature_dim, filter_size) if clf_feat_norm else 1.0
-    target_features = residual_basic_block(feature_dim=layer_dim, num_blocks=clf_feat_blocks, l2norm=clf_feat_norm,
-                                           final_conv=final_conv, norm_scale=norm_scale, out_dim=out_feature_dim)
+    backbone, target_features = backbone_and_target_features(
+        backbone_type, frozen_backbone_layers, backbone_pretrained, backbone_weights, target_model_input_layer,
+        clf_feat_blocks, clf_feat_norm, final_conv, out_feature_dim, filter_size)
     target_model = steepest_descent_filter(filter_size, num_filters, out_feature_dim, optim_iter, optim_init_reg,
                                            detach_length, feature_extractor=target_features)
-    decoder = LWTLDecoder(num_filters, decoder_mdim, OrderedDict((L, LAYER_CHANNELS[L]) for L in decoder_input_layers),
-                          use_bn=True)
+    decoder = lwl_decoder(num_filters, decoder_mdim, decoder_input_layers)
     label_encoder = ResidualDS16SW(layer_dims=tuple(label_encoder_dims) + (num_filters,), use_bn=use_bn_in_label_enc)
     return LWTLNet(backbone, target_model, decoder, target_model_input_layer, decoder_input_layers, label_encoder)

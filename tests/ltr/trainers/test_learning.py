@@ -1,6 +1,5 @@
 """The network learns: a small CPU config trained for ~2 minutes on three real DAVIS sequences
 must clearly lower its loss and segment those frames better than filling the box."""
-import torch
 
 from ltr.actors.box2seg import jaccard
 from ltr.admin.settings import Settings

@@ -1,5 +1,4 @@
 """Backbones: Mask R-CNN layout (stride in the 1x1 conv), torchvision layout, local weight loading."""
-import warnings
 
 import pytest
 import torch

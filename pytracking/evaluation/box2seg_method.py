@@ -1,0 +1,82 @@
+"""The box2seg network as an evaluation method: ``Box2Seg(weights=...)(seq)`` yields one mask per frame.
+
+It runs the annotation engine (same crops, temporal windows, feature cache and paste-back), so what
+is scored is exactly what the annotation tool writes. Given a selection of frames
+(``EvalSequence.select``, e.g. every k-th frame to make CPU evaluation affordable), only those frames
+are segmented, while their temporal windows still draw on every frame of the whole sequence.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Dict, Iterator, Optional
+
+import numpy as np
+
+from ltr.data.image_loader import PathLike
+from ltr.models.box2seg.box2seg_net import Box2SegNet
+from pytracking.annotate.engine import AnnotateSettings, Annotator
+from pytracking.annotate.run import load_weights, pick_device
+from pytracking.annotate.sources import TargetSequence
+from pytracking.evaluation.environment import env_settings
+from pytracking.evaluation.sequences import EvalSequence
+
+
+def target_sequence(seq: EvalSequence) -> TargetSequence:
+    """The engine's view of an evaluation sequence: frames with a finite box are the usable ones."""
+    usable = seq.visible & np.isfinite(seq.boxes).all(axis=1)
+    return TargetSequence(seq.name, seq.frames, seq.boxes, usable, [f"{f.stem}.png" for f in seq.frames])
+
+
+def fixed_num_frames(net: Box2SegNet) -> Optional[int]:
+    """The only T a network can use (the 'concat' aggregation), or None when any T works."""
+    return getattr(net.target_model, "num_frames", None)
+
+
+class Box2Seg:
+    """A box2seg checkpoint (ours or the official sta.pth.tar) as a box->mask method.
+
+    ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
+    crop_size, batch_windows, bf16, workers; defaults: the paper's T=9, Δ=15, 15 iterations; the
+    paper uses Δ=5 on DAVIS). Frames without a box, or that the engine cannot use, get empty masks;
+    the latter are counted in ``notes`` as 'unusable'. Not thread-safe (one sequence at a time).
+    """
+
+    def __init__(self, weights: Optional[PathLike] = None, net: Optional[Box2SegNet] = None, name: str = "box2seg",
+                 device: Optional[str] = None, **settings):
+        if (weights is None) == (net is None):
+            raise ValueError("Box2Seg needs exactly one of weights (a checkpoint) and net")
+        self.net = load_weights(str(weights), env_settings().network_path) if net is None else net
+        self.settings = AnnotateSettings(**settings)
+        self.settings.crop_size = tuple(self.settings.crop_size)
+        fixed = fixed_num_frames(self.net)
+        if fixed is not None and fixed != self.settings.num_frames:
+            raise ValueError(f"{name}: this network's aggregation combines exactly T={fixed} frames; "
+                             f"it cannot be evaluated with T={self.settings.num_frames}")
+        self.base_name, self.device = name, device
+        self.name = f"{name}_T{self.settings.num_frames}"
+        self.annotator = Annotator(self.net, self.settings, pick_device(device, os.environ))
+        self._unusable: Dict[str, int] = {}
+
+    def with_frames(self, num_frames: int) -> "Box2Seg":
+        """The same network and settings with another T (no reloading)."""
+        settings = dict(asdict(self.settings), num_frames=num_frames)
+        return Box2Seg(net=self.net, name=self.base_name, device=self.device, **settings)
+
+    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+        whole, where = seq.source()
+        masks: Dict[int, np.ndarray] = {}
+        unusable = 0
+        for result in self.annotator.annotate(target_sequence(whole), targets=set(where)):
+            if result.mask is None:
+                unusable += 1
+            else:
+                masks[result.index] = result.mask
+        self._unusable[seq.name] = unusable
+        for i in where:
+            yield masks[i] if i in masks else np.zeros(seq.image_size, dtype=bool)
+
+    def notes(self, seq: EvalSequence) -> Dict[str, int]:
+        """Frames of ``seq`` the engine could not use (unreadable image, box outside it), when any."""
+        unusable = self._unusable.get(seq.name, 0)
+        return {"unusable": unusable} if unusable else {}
