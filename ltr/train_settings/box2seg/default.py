@@ -26,6 +26,9 @@ OFFICIAL_LEARNING_RATES = {
     "bbox_encoder": 2e-4,                    # B: e_t, w_t
     "segm_encoder": 2e-4,                    # B̂
     "target_model_segm.filter_optimizer": 1e-4,  # λ of Ŝ
+    # not official: the Table 3 alternatives to S (attention, concat) learn at S's rate
+    "target_model.aggregator": 1e-4,
+    "target_model_segm.aggregator": 1e-4,
 }
 OFFICIAL_DEFAULT_LR = 2e-4
 # The paper's text states a single learning rate of 1e-2 (train setting ``paper_lr``).

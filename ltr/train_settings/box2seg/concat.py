@@ -1,0 +1,10 @@
+"""box2seg ablation, paper Table 3: e_t concatenated over the T = 3 training frames and a small network instead of S; everything else as ``default``."""
+from __future__ import annotations
+
+from ltr.train_settings.box2seg.default import configure as configure_default
+
+
+def configure(settings) -> None:
+    configure_default(settings)
+    settings.description = "box2seg ablation: Table 3: e_t concatenated over the T = 3 training frames and a small network instead of S"
+    settings.net_kwargs = dict(settings.net_kwargs, aggregation="concat", aggregation_frames=settings.num_frames)
