@@ -8,10 +8,21 @@ import cv2
 import numpy as np
 from PIL import Image
 
-try:  # optional: libturbojpeg through jpeg4py
-    import jpeg4py as _jpeg4py
-except Exception:  # ImportError or a missing libturbojpeg
-    _jpeg4py = None
+
+
+def _usable_jpeg4py():
+    """jpeg4py if it is installed AND its libturbojpeg loads (pip installs it without the library)."""
+    try:
+        import jpeg4py
+        from jpeg4py import _cffi
+
+        _cffi.initialize()  # raises OSError when libturbojpeg is missing
+        return jpeg4py
+    except Exception:  # ImportError, OSError: fall back to OpenCV
+        return None
+
+
+_jpeg4py = _usable_jpeg4py()
 
 PathLike = Union[str, Path]
 
