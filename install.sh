@@ -13,8 +13,13 @@ if ! $PY -c "import torch, torchvision" >/dev/null 2>&1; then
     $PY -m pip install torch torchvision
 fi
 $PY -m pip install -e ".[test]"
-# jpeg4py is optional (needs libturbojpeg); OpenCV decodes JPEGs when it is absent.
-$PY -m pip install jpeg4py >/dev/null 2>&1 || echo "[install] jpeg4py not installed: using OpenCV to decode JPEGs"
+# jpeg4py is optional and only useful with libturbojpeg (e.g. apt-get install libturbojpeg0);
+# OpenCV decodes JPEGs otherwise.
+if ldconfig -p 2>/dev/null | grep -q libturbojpeg; then
+    $PY -m pip install jpeg4py || echo "[install] jpeg4py not installed: using OpenCV to decode JPEGs"
+else
+    echo "[install] libturbojpeg not found: JPEGs are decoded with OpenCV (install libturbojpeg0 + jpeg4py for speed)"
+fi
 
 # Generated path files (edit them, or override any field with BOX2SEG_<FIELD> variables).
 $PY - <<'PYEOF'
