@@ -38,3 +38,12 @@ def spec_dir() -> Path:
     if not (SHARED_SPEC / "statedict-sta.txt").is_file():
         pytest.skip(f"official state_dict lists not found at {SHARED_SPEC} (set BOX2SEG_SHARED_SPEC)")
     return SHARED_SPEC
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: on a busy 2-core machine OpenMP spin-waiting makes 2 threads much slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

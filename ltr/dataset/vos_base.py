@@ -79,13 +79,14 @@ def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], bin
     return {v: cache[v] for v in videos}
 
 
-def dataset_root(root: Optional[PathLike], env_field: str, what: str) -> Path:
-    """``root``, or when None the path configured as ``env_field`` in the LTR environment."""
+def dataset_root(root: Optional[PathLike], env_field: str, what: str, env=None,
+                 local_file: str = "ltr/admin/local.py") -> Path:
+    """``root``, or when None the path configured as ``env_field`` in ``env`` (default: the LTR environment)."""
     if root is None:
-        root = getattr(env_settings(), env_field)
+        root = getattr(env_settings() if env is None else env, env_field, "")
         if not root:
             raise ValueError(f"no {what} root given and {env_field!r} is not configured "
-                             f"(ltr/admin/local.py or BOX2SEG_{env_field.upper()})")
+                             f"({local_file} or BOX2SEG_{env_field.upper()})")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{what} root not found: {root}")

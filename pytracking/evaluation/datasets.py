@@ -23,7 +23,7 @@ import numpy as np
 from ltr.data.image_loader import PathLike
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
-from ltr.dataset.vos_base import TrackingDataset, restrict
+from ltr.dataset.vos_base import dataset_root, TrackingDataset, restrict
 from ltr.dataset.youtubevos import YouTubeVOS
 from ltr.train_settings.box2seg import davis16 as davis16_setting
 from pytracking.annotate.sources import TrackingSource
@@ -44,14 +44,7 @@ class Dataset:
 
 def _root(root: Optional[PathLike], setting: str, what: str) -> Path:
     """``root``, else the path configured as ``setting`` in pytracking/evaluation/local.py."""
-    root = root or getattr(env_settings(), setting, "")
-    if not root:
-        raise ValueError(f"no root given for {what} and {setting!r} is not configured in "
-                         f"pytracking/evaluation/local.py (or BOX2SEG_{setting.upper()})")
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{what} root not found: {root}")
-    return root
+    return dataset_root(root or None, setting, what, env=env_settings(), local_file="pytracking/evaluation/local.py")
 
 
 def _no_resolution(resolution: Optional[str], what: str) -> None:

@@ -15,12 +15,8 @@ from pytracking.annotate.engine import Annotator, prepare_frame
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: with 2 threads on a busy 2-core machine OpenMP spin-waiting is ~30x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs with one intra-op thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -28,12 +28,8 @@ SMALL_ARGS = ["--interval", "2", "--iters", "3", "--crop-size", "64x112", "--sea
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine OpenMP spin-waiting makes 2 threads much slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs with one intra-op thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,8 @@ ALTERNATIVES = {"attention": AttentionAggregation, "concat": ConcatAggregation}
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs with one intra-op thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")
