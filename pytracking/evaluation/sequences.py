@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from ltr.data.image_loader import PathLike, imread_indexed, imread_mask, imread_rgb
+from ltr.data.processing import mask_to_box
 from pytracking.evaluation.environment import env_settings
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -91,11 +92,8 @@ class EvalSequence:
 
 def box_from_mask(mask: np.ndarray) -> Optional[np.ndarray]:
     """Tight box [x_min, y_min, x_max - x_min + 1, y_max - y_min + 1] of a mask; None when empty."""
-    ys, xs = np.nonzero(np.asarray(mask))
-    if len(xs) == 0:
-        return None
-    x0, y0 = xs.min(), ys.min()
-    return np.array([x0, y0, xs.max() - x0 + 1, ys.max() - y0 + 1], dtype=float)
+    box = mask_to_box(mask)
+    return box if box[2] > 0 else None
 
 
 def _boxes(masks: Sequence[np.ndarray]) -> np.ndarray:

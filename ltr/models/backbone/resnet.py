@@ -18,7 +18,6 @@ from torchvision.models.resnet import Bottleneck, ResNet
 
 LAYER_NAMES = ("conv1", "layer1", "layer2", "layer3", "layer4")
 LAYER_CHANNELS = {"conv1": 64, "layer1": 256, "layer2": 512, "layer3": 1024, "layer4": 2048}
-LAYER_STRIDES = {"conv1": 4, "layer1": 4, "layer2": 8, "layer3": 16, "layer4": 32}
 ALL_LAYERS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")
 
 BGR255_MEAN = (102.9801, 115.9465, 122.7717)
