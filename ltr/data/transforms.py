@@ -16,19 +16,21 @@ NORMALIZATIONS: Dict[str, Dict] = {
     "bgr255": {"bgr": True, "scale": 1.0, "mean": (102.9801, 115.9465, 122.7717), "std": (1.0, 1.0, 1.0)},
     # torchvision ImageNet weights: RGB, 0..1.
     "imagenet": {"bgr": False, "scale": 1.0 / 255, "mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)},
+    # EfficientNet-Lite (TF-Lite release): RGB, (x - 127) / 128.
+    "lite": {"bgr": False, "scale": 1.0, "mean": (127.0, 127.0, 127.0), "std": (128.0, 128.0, 128.0)},
 }
 
 
 def normalize_image(image: torch.Tensor, mode: str = "bgr255") -> torch.Tensor:
-    """Normalise float RGB 0..255 images (..., 3, H, W) for a backbone ('bgr255' or 'imagenet')."""
+    """Normalise float RGB 0..255 images (..., 3, H, W) for a backbone ('bgr255', 'imagenet' or 'lite')."""
     if mode not in NORMALIZATIONS:
         raise ValueError(f"unknown normalisation {mode!r}; choose one of {sorted(NORMALIZATIONS)}")
     cfg = NORMALIZATIONS[mode]
     if cfg["bgr"]:
         image = image.flip(-3)
     shape = (3, 1, 1)
-    mean = torch.tensor(cfg["mean"], dtype=image.dtype).view(shape)
-    std = torch.tensor(cfg["std"], dtype=image.dtype).view(shape)
+    mean = torch.tensor(cfg["mean"], dtype=image.dtype, device=image.device).view(shape)
+    std = torch.tensor(cfg["std"], dtype=image.dtype, device=image.device).view(shape)
     return (image * cfg["scale"] - mean) / std
 
 

@@ -32,14 +32,15 @@ def param_groups(net: nn.Module, learning_rates: Dict[str, float]) -> List[Dict]
     return groups
 
 
-def processing(settings, train: bool) -> BoxToMaskProcessing:
-    """The setting's crop/augmentation pipeline; validation keeps crops but drops randomness."""
+def processing(settings, train: bool, normalization: str) -> BoxToMaskProcessing:
+    """The setting's crop/augmentation pipeline with the backbone's ``normalization``; validation keeps
+    crops but drops randomness."""
     jitter = {} if train else dict(scale_jitter=0.0, center_jitter=0.0, p_grayscale=0.0, p_flip=0.0,
                                    brightness_jitter=0.0)
     kwargs = dict(output_size=settings.output_size, search_area_factor=settings.search_area_factor,
                   crop_mode=settings.crop_mode, scale_jitter=settings.scale_jitter,
                   center_jitter=settings.center_jitter, p_grayscale=settings.p_grayscale, p_flip=settings.p_flip,
-                  brightness_jitter=settings.brightness_jitter, normalization=settings.normalization)
+                  brightness_jitter=settings.brightness_jitter, normalization=normalization)
     kwargs.update(jitter)
     return BoxToMaskProcessing(**kwargs)
 
@@ -61,13 +62,15 @@ def build_trainer(settings) -> Trainer:
     datasets, weights = zip(*settings.train_datasets(settings))
     train_set = BoxToMaskSampler(list(datasets), list(weights), samples_per_epoch=settings.samples_per_epoch,
                                  num_frames=settings.num_frames, max_gap=settings.max_gap,
-                                 processing=processing(settings, train=True), seed=settings.seed)
+                                 processing=processing(settings, True, net.feature_extractor.normalization),
+                                 seed=settings.seed)
     val_set = None
     if getattr(settings, "val_datasets", None) is not None:
         val_datasets, val_weights = zip(*settings.val_datasets(settings))
         val_set = BoxToMaskSampler(list(val_datasets), list(val_weights), samples_per_epoch=settings.val_samples,
                                    num_frames=settings.num_frames, max_gap=settings.max_gap,
-                                   processing=processing(settings, train=False), seed=settings.seed + 1)
+                                   processing=processing(settings, False, net.feature_extractor.normalization),
+                                   seed=settings.seed + 1)
     if net.feature_extractor.pretrained_from is None and getattr(settings, "calibrate_random_backbone", 0):
         calibrate_random_backbone(net, train_set, settings, info)
     optimizer = torch.optim.Adam(param_groups(net, settings.learning_rates), lr=settings.default_lr)

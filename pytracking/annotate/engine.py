@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ltr.data.image_loader import ImageReadError, imread_rgb
-from ltr.models.backbone.resnet import normalisation
+from ltr.data.transforms import normalize_image
 from ltr.models.box2seg.object_encoder import ObjectEncoding
 from pytracking.annotate.crop import Crop, Size, crop_frame, paste_mask
 from pytracking.annotate.sources import TargetSequence
@@ -111,11 +111,6 @@ class Annotator:
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.settings = settings
-        norm = normalisation(net.feature_extractor.style)
-        self._bgr = norm["format"] == "bgr255"
-        self._scale = 1.0 if self._bgr else 1.0 / 255
-        self._mean = torch.tensor(norm["mean"], device=self.device).view(1, 3, 1, 1)
-        self._std = torch.tensor(norm["std"], device=self.device).view(1, 3, 1, 1)
         self._target_only = torch.tensor([0], device=self.device)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -124,9 +119,7 @@ class Annotator:
     def normalise(self, patches: np.ndarray) -> torch.Tensor:
         """uint8 RGB crops (N, H, W, 3) -> the backbone's input (N, 3, H, W) on the device."""
         images = torch.from_numpy(patches).to(self.device).permute(0, 3, 1, 2).float()
-        if self._bgr:
-            images = images.flip(1)
-        return (images * self._scale - self._mean) / self._std
+        return normalize_image(images, self.net.feature_extractor.normalization)
 
     @torch.inference_mode()
     def backbone(self, frames: List[PreparedFrame]) -> Dict[str, torch.Tensor]:

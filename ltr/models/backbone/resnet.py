@@ -3,7 +3,7 @@
 Two flavours share torchvision's ResNet implementation:
 - ``mrcnn``: the Detectron / Mask R-CNN layout used by every official LWL/STA network: the stride of a
   stage's first block sits in the 1x1 ``conv1`` ("stride_in_1x1"), no ``avgpool``/``fc``, and the
-  'conv1' output is taken after the max-pool. Expects BGR 0..255 minus the Caffe mean (``BGR255_MEAN``).
+  'conv1' output is taken after the max-pool. Expects BGR 0..255 minus the Caffe mean ('bgr255').
 - ``torchvision``: torchvision's ResNet-50 (stride in the 3x3 ``conv2``, ``fc`` kept so ImageNet
   checkpoints load strictly), 'conv1' taken before the max-pool. Expects RGB/255 normalised with
   ImageNet mean/std.
@@ -19,11 +19,6 @@ from torchvision.models.resnet import Bottleneck, ResNet
 LAYER_NAMES = ("conv1", "layer1", "layer2", "layer3", "layer4")
 LAYER_CHANNELS = {"conv1": 64, "layer1": 256, "layer2": 512, "layer3": 1024, "layer4": 2048}
 ALL_LAYERS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")
-
-BGR255_MEAN = (102.9801, 115.9465, 122.7717)
-BGR255_STD = (1.0, 1.0, 1.0)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class ResNetBackbone(ResNet):
@@ -50,6 +45,11 @@ class ResNetBackbone(ResNet):
         self.frozen_layers = tuple(frozen_layers)
         for name in self.frozen_layers:
             getattr(self, name).requires_grad_(False)
+
+    @property
+    def normalization(self) -> str:
+        """The input normalisation its weights expect (a key of ``ltr.data.transforms.NORMALIZATIONS``)."""
+        return "bgr255" if self.style == "mrcnn" else "imagenet"
 
     @property
     def fully_frozen(self) -> bool:
@@ -97,8 +97,3 @@ def resnet50(style: str = "mrcnn", frozen_layers: Union[str, Iterable[str]] = ()
     return net
 
 
-def normalisation(style: str) -> Dict[str, object]:
-    """How images must be prepared for a backbone style: channel order, value range, mean, std."""
-    if style == "mrcnn":
-        return {"format": "bgr255", "mean": BGR255_MEAN, "std": BGR255_STD}
-    return {"format": "rgb", "mean": IMAGENET_MEAN, "std": IMAGENET_STD}

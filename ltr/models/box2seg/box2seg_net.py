@@ -154,7 +154,8 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
     uses_m = variant != "MultiFrame"
     uses_s = variant != "SingleImage"
     refines = variant == "MultiFrameIterative"
-    decoder = lwl_decoder((uses_m + uses_s) * num_filters, decoder_mdim, decoder_input_layers)
+    decoder = lwl_decoder((uses_m + uses_s) * num_filters, decoder_mdim, decoder_input_layers,
+                          backbone.out_feature_channels())
     net = Box2SegNet(
         feature_extractor=backbone,
         target_model=make_aggregation(target_features),

@@ -130,9 +130,8 @@ class LWTLDecoder(nn.Module):
         return self.project(x, image_size), out
 
 
-def lwl_decoder(in_channels: int, mdim: int, decoder_input_layers: Sequence[str]) -> LWTLDecoder:
-    """The decoder as the official networks build it: levels deep to shallow, ResNet-50 widths, BN on."""
-    from ltr.models.backbone.resnet import LAYER_CHANNELS
-
-    return LWTLDecoder(in_channels, mdim, OrderedDict((L, LAYER_CHANNELS[L]) for L in decoder_input_layers),
+def lwl_decoder(in_channels: int, mdim: int, decoder_input_layers: Sequence[str],
+                layer_channels: Dict[str, int]) -> LWTLDecoder:
+    """The decoder as the official networks build it: levels deep to shallow, the backbone's widths, BN on."""
+    return LWTLDecoder(in_channels, mdim, OrderedDict((L, layer_channels[L]) for L in decoder_input_layers),
                        use_bn=True)

@@ -49,18 +49,31 @@ class BackboneFeaturesMixin:
         return self.target_model.extract_target_model_features(backbone_feat[self.target_model_input_layer[0]])
 
 
+def build_backbone(backbone_type: str, frozen_backbone_layers: Sequence[str], backbone_pretrained: bool,
+                   backbone_weights: str = "") -> nn.Module:
+    """'mrcnn' or 'torchvision' ResNet-50, or 'efficientnet_lite0|1|2' (ImageNet weights from the registry)."""
+    from ltr.models.backbone.efficientnet_lite import LITE_TYPES, efficientnet_lite
+    from ltr.models.backbone.resnet import resnet50
+
+    if backbone_type in LITE_TYPES:
+        if backbone_weights:
+            raise ValueError(f"{backbone_type} takes its weights from its package, not from {backbone_weights}")
+        return efficientnet_lite(backbone_type, frozen_backbone_layers, pretrained=backbone_pretrained)
+    if backbone_type not in ("mrcnn", "torchvision", "imagenet"):
+        raise ValueError(f"unknown backbone_type {backbone_type!r}; choose from mrcnn, torchvision, {', '.join(LITE_TYPES)}")
+    style = "mrcnn" if backbone_type == "mrcnn" else "torchvision"
+    return resnet50(style, frozen_layers=frozen_backbone_layers, pretrained=backbone_pretrained,
+                    weights_path=backbone_weights)
+
+
 def backbone_and_target_features(backbone_type: str, frozen_backbone_layers: Sequence[str], backbone_pretrained: bool,
                                  backbone_weights: str, target_model_input_layer: str, clf_feat_blocks: int,
                                  clf_feat_norm: bool, final_conv: bool, out_feature_dim: int, filter_size: int
                                  ) -> Tuple[nn.Module, nn.Sequential]:
-    """The ResNet-50 ('mrcnn' or torchvision layout) and the x_t extractor, as the official constructors build them."""
-    from ltr.models.backbone.resnet import LAYER_CHANNELS, resnet50
-
-    style = "mrcnn" if backbone_type == "mrcnn" else "torchvision"
-    backbone = resnet50(style, frozen_layers=frozen_backbone_layers, pretrained=backbone_pretrained,
-                        weights_path=backbone_weights)
+    """The backbone and the x_t extractor, as the official constructors build them (widths from the backbone)."""
+    backbone = build_backbone(backbone_type, frozen_backbone_layers, backbone_pretrained, backbone_weights)
     norm_scale = target_feature_norm_scale(out_feature_dim, filter_size) if clf_feat_norm else 1.0
-    target_features = residual_basic_block(feature_dim=LAYER_CHANNELS[target_model_input_layer],
+    target_features = residual_basic_block(feature_dim=backbone.out_feature_channels()[target_model_input_layer],
                                            num_blocks=clf_feat_blocks, l2norm=clf_feat_norm, final_conv=final_conv,
                                            norm_scale=norm_scale, out_dim=out_feature_dim)
     return backbone, target_features

@@ -17,13 +17,15 @@ from ltr.models.layers.blocks import conv_block, residual_downsample_block
 def rasterize_boxes(boxes: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Binary masks (N,1,H,W) of boxes (N,4) [x, y, w, h] in pixels, the official way.
 
-    x, y, w and h are each truncated toward zero and the mask covers rows [max(0,y), y+h) and
-    columns [max(0,x), x+w), clipped to the image. The official slicing wraps around for a box whose
-    end lies left of / above the image (a negative end index); such a box is empty here. NaN boxes
-    give empty masks.
+    Each of x, y, w and h goes through int() and then int(v + 0.5) again, as the official code does:
+    truncation toward zero, after which a negative integer n becomes n + 1 (int(-19.5) = -19). The
+    mask covers rows [max(0,y), y+h) and columns [max(0,x), x+w) of those values, clipped to the
+    image. The official slicing wraps around for a box whose end lies left of / above the image (a
+    negative end index); such a box is empty here. NaN boxes give empty masks.
     """
     height, width = int(size[0]), int(size[1])
     b = torch.nan_to_num(boxes.reshape(-1, 4).to(torch.float64), nan=-1e9).trunc()
+    b = torch.where(b < 0, b + 1, b)  # the second int(v + 0.5)
     x1, y1, w, h = b.unbind(-1)
     cols = torch.arange(width, device=boxes.device, dtype=torch.float64)
     rows = torch.arange(height, device=boxes.device, dtype=torch.float64)

@@ -102,6 +102,6 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
         clf_feat_blocks, clf_feat_norm, final_conv, out_feature_dim, filter_size)
     target_model = steepest_descent_filter(filter_size, num_filters, out_feature_dim, optim_iter, optim_init_reg,
                                            detach_length, feature_extractor=target_features)
-    decoder = lwl_decoder(num_filters, decoder_mdim, decoder_input_layers)
+    decoder = lwl_decoder(num_filters, decoder_mdim, decoder_input_layers, backbone.out_feature_channels())
     label_encoder = ResidualDS16SW(layer_dims=tuple(label_encoder_dims) + (num_filters,), use_bn=use_bn_in_label_enc)
     return LWTLNet(backbone, target_model, decoder, target_model_input_layer, decoder_input_layers, label_encoder)

@@ -89,7 +89,6 @@ def configure(settings) -> None:
     # network: the official STA arguments, frozen backbone
     backbone_type, weights = backbone_choice(settings.env)
     settings.net_kwargs = dict(backbone_pretrained=True, backbone_type=backbone_type, backbone_weights=weights)
-    settings.normalization = "bgr255" if backbone_type == "mrcnn" else "imagenet"
     # Without pretrained weights: BN statistics of the random frozen backbone from this many samples.
     settings.calibrate_random_backbone = 16
 

@@ -20,8 +20,11 @@ def test_fractional_values_truncate_independently():
 
 
 def test_partly_outside_is_clipped():
-    # x=-3.5 -> -3 (truncation toward zero), w=6.5 -> 6: columns [0, 3); bottom clipped at 10 rows
-    assert cols_rows([-3.5, 7.0, 6.5, 20.0]) == ([0, 1, 2], [7, 8, 9])
+    # x=-3.5 -> int -3 -> int(-2.5) = -2 (the official second conversion), w=6.5 -> 6: columns [0, 4);
+    # bottom clipped at 10 rows
+    assert cols_rows([-3.5, 7.0, 6.5, 20.0]) == ([0, 1, 2, 3], [7, 8, 9])
+    # y=-1.0 -> int(-0.5) = 0: rows [0, 3)
+    assert cols_rows([2.0, -1.0, 1.0, 3.0]) == ([2], [0, 1, 2])
     assert cols_rows([9.0, 0.0, 50.0, 1.0]) == ([9, 10, 11], [0])
 
 
