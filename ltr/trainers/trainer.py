@@ -95,7 +95,14 @@ class Trainer:
         return save_checkpoint(path, self.actor.net, self.epoch, extra={
             "actor_type": type(self.actor).__name__, "optimizer": self.optimizer.state_dict(),
             "lr_scheduler": self.lr_scheduler.state_dict(), "stats": stats, "settings": self.settings.to_dict(),
-            "rng": _rng_state()})
+            "rng": _rng_state(), "inference": self.inference_record()})
+
+    def inference_record(self) -> Dict:
+        """What the network was trained for, so that inference tools default to it: the crop size (H, W),
+        the search area to crop at inference (default: the training one), the input normalisation."""
+        width, height = self.settings.output_size
+        return {"crop_size": [height, width], "search_area": getattr(self.settings, "inference_search_area", self.settings.search_area_factor),
+                "normalization": unwrap(self.actor.net).feature_extractor.normalization}
 
     def load_latest(self) -> Optional[Path]:
         """Restore everything from the newest checkpoint; returns its path (None if there is none)."""

@@ -33,6 +33,7 @@ from pytracking.evaluation.baselines import Method, get_method
 from pytracking.evaluation.box2seg_method import Box2Seg, fixed_num_frames
 from pytracking.evaluation.datasets import DATASETS, get_dataset
 from pytracking.evaluation.environment import env_settings
+from pytracking.utils.loading import DEFAULT_BOX2SEG
 from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
 from pytracking.evaluation.report import MEASURES, evaluate_method, plot_curve, write_results
 from pytracking.evaluation.sequences import EvalSequence
@@ -75,11 +76,13 @@ def add_inference_arguments(p: argparse.ArgumentParser) -> None:
     """box2seg inference settings other than T (defaults: the paper's; it uses Δ=5 on DAVIS)."""
     d = AnnotateSettings()
     g = p.add_argument_group("box2seg inference")
-    g.add_argument("--interval", type=int, default=d.interval, help=f"Δ, frames between window slots (default {d.interval}; the paper: 5 on DAVIS)")
+    g.add_argument("--interval", type=int, help=f"Δ, frames between window slots (default: the paper's, 5 on the DAVIS "
+                                                f"datasets, {d.interval} elsewhere)")
     g.add_argument("--iters", type=int, default=d.iters, help=f"steepest-descent iterations (default {d.iters})")
-    g.add_argument("--search-area", type=float, default=d.search_area, help=f"crop side / box side (default {d.search_area:g})")
-    g.add_argument("--crop-size", type=parse_size, default=d.crop_size, metavar="HxW",
-                   help="network input size, multiples of 16 (default 480x832)")
+    g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
+                                                      f"trained for, else {d.search_area:g})")
+    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of 16 "
+                   "(default: what the checkpoint was trained for, else 480x832)")
     g.add_argument("--batch-windows", type=int, default=d.batch_windows, help=f"windows segmented together (default {d.batch_windows})")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
     g.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
@@ -90,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="box2mask.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--method", nargs="+", default=["box2seg"], choices=METHOD_CHOICES, help="methods to evaluate")
-    p.add_argument("--weights", help="box2seg: our checkpoint or the official sta.pth.tar")
+    p.add_argument("--weights", help=f"box2seg: our checkpoint or the official sta.pth.tar (default: the shipped "
+                                     f"{DEFAULT_BOX2SEG})")
     p.add_argument("--num-frames", type=int, nargs="+", default=[AnnotateSettings().num_frames], metavar="T",
                    help="box2seg: frames per temporal window, one run each (default %(default)s)")
     p.add_argument("--masks", help="maskfolder: predictions as <masks>/<sequence>/<frame stem>.png")
@@ -100,13 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """Box2Seg keyword arguments (all but T) from the command line, checked."""
+    """Box2Seg keyword arguments (all but T) from the command line, checked; Δ defaults to the dataset's,
+    crop size and search area (None) to what the checkpoint was trained for."""
     for flag in ("interval", "iters", "batch_windows", "workers"):
-        if getattr(args, flag) < 1:
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.search_area <= 0:
+    if args.search_area is not None and args.search_area <= 0:
         raise UsageError("--search-area must be positive")
-    return dict(interval=args.interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
+    interval = args.interval or get_dataset(args.dataset).interval
+    return dict(interval=interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
                 batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, device=args.device)
 
 
@@ -222,11 +228,15 @@ def plot_j_vs_frames(rows: Sequence[Mapping[str, Any]], path: PathLike) -> Optio
     return plot_curve(frame_counts, series, path, "number of frames T", "J-mean")
 
 
-def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], weights: Any) -> Dict[str, Any]:
+def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], weights: Any, runs: Sequence[Run]
+                ) -> Dict[str, Any]:
     """What a summary was computed on: dataset, protocol, frames scored, box2seg settings, weights."""
-    return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step,
-            "interval": args.interval, "iters": args.iters, "crop_size": "x".join(map(str, args.crop_size)),
-            "search_area": args.search_area, "n_sequences": len(sequences),
+    box2seg = next((r.method.settings for r in runs if isinstance(r.method, Box2Seg)), None)
+    settings = {} if box2seg is None else {
+        "interval": box2seg.interval, "iters": box2seg.iters, "crop_size": "x".join(map(str, box2seg.crop_size)),
+        "search_area": box2seg.search_area}
+    return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
+            "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,
             "sequences": [s.name for s in sequences]}
 
@@ -257,7 +267,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     rows = evaluate_runs(runs, sequences, args.protocol, args.out)
-    finish(rows, args.out, "summary", f"box->mask on {args.dataset}", run_context(args, sequences, args.weights),
+    weights = next((str(getattr(r.method.net, "weights_path", args.weights)) for r in runs
+                    if isinstance(r.method, Box2Seg)), args.weights)
+    finish(rows, args.out, "summary", f"box->mask on {args.dataset}", run_context(args, sequences, weights, runs),
            plot=True)
     return EXIT_OK
 

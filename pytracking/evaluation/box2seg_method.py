@@ -15,7 +15,7 @@ import numpy as np
 
 from ltr.data.image_loader import PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
-from pytracking.annotate.engine import AnnotateSettings, Annotator
+from pytracking.annotate.engine import Annotator, settings_for
 from pytracking.annotate.run import load_weights, pick_device
 from pytracking.annotate.sources import TargetSequence
 from pytracking.evaluation.environment import env_settings
@@ -37,17 +37,17 @@ class Box2Seg:
     """A box2seg checkpoint (ours or the official sta.pth.tar) as a box->mask method.
 
     ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
-    crop_size, batch_windows, bf16, workers; defaults: the paper's T=9, Δ=15, 15 iterations; the
-    paper uses Δ=5 on DAVIS). Frames without a box, or that the engine cannot use, get empty masks;
+    crop_size, batch_windows, bf16, workers; None or absent: crop size and search area the checkpoint
+    was trained for, the rest the paper's T=9, Δ=15, 15 iterations; the paper uses Δ=5 on DAVIS). Frames without a box, or that the engine cannot use, get empty masks;
     the latter are counted in ``notes`` as 'unusable'. Not thread-safe (one sequence at a time).
     """
 
     def __init__(self, weights: Optional[PathLike] = None, net: Optional[Box2SegNet] = None, name: str = "box2seg",
                  device: Optional[str] = None, **settings):
-        if (weights is None) == (net is None):
-            raise ValueError("Box2Seg needs exactly one of weights (a checkpoint) and net")
-        self.net = load_weights(str(weights), env_settings().network_path) if net is None else net
-        self.settings = AnnotateSettings(**settings)
+        if weights is not None and net is not None:
+            raise ValueError("Box2Seg takes weights (a checkpoint; default: the shipped network) or net, not both")
+        self.net = net if net is not None else load_weights(weights and str(weights), env_settings().network_path)
+        self.settings = settings_for(self.net, **settings)
         self.settings.crop_size = tuple(self.settings.crop_size)
         fixed = fixed_num_frames(self.net)
         if fixed is not None and fixed != self.settings.num_frames:

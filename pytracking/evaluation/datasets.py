@@ -40,6 +40,7 @@ class Dataset:
     loader: Loader
     scored: bool
     description: str
+    interval: int = 15  # Δ for box2seg's temporal windows: the paper's 15, and 5 on DAVIS
 
 
 def _root(root: Optional[PathLike], setting: str, what: str) -> Path:
@@ -129,10 +130,12 @@ def _got10k_val(root: Optional[PathLike], resolution: Optional[str], sequences: 
 
 
 DATASETS: Dict[str, Dataset] = {
-    "davis2016_val": Dataset(_davis_val("2016", "davis16_dir"), True, "DAVIS 2016 val"),
-    "davis2017_val": Dataset(_davis_val("2017", "davis_dir"), True, "DAVIS 2017 val, one sequence per object"),
+    "davis2016_val": Dataset(_davis_val("2016", "davis16_dir"), True, "DAVIS 2016 val", interval=5),
+    "davis2017_val": Dataset(_davis_val("2017", "davis_dir"), True, "DAVIS 2017 val, one sequence per object",
+                             interval=5),
     "davis16_heldout": Dataset(_davis16_heldout, True,
-                               "the 6 held-out videos of the shared DAVIS-2016 train data (davis16 train setting)"),
+                               "the 6 held-out videos of the shared DAVIS-2016 train data (davis16 train setting)",
+                               interval=5),
     "yt300": Dataset(_yt300, True, "YouTube-VOS train videos held out as YT300, one sequence per object"),
     "lasot_test": Dataset(_lasot_test, False, "LaSOT test: boxes only, cannot be scored"),
     "got10k_val": Dataset(_got10k_val, False, "GOT-10k val: boxes only, cannot be scored"),

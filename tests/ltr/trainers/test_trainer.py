@@ -23,7 +23,9 @@ def test_two_iterations_write_a_loadable_checkpoint(tmp_path):
     path = tmp_path / "checkpoints" / "ltr/box2seg/tiny" / "Box2SegNet_ep0001.pth.tar"
     raw = torch_load_legacy(path)
     assert {"net", "constructor", "optimizer", "lr_scheduler", "rng", "epoch"} <= set(raw)
-    assert isinstance(load_network(path), Box2SegNet)
+    # what the network was trained for, so inference tools can default to it (synthetic: 2.5x the box)
+    assert raw["inference"] == {"crop_size": [64, 112], "search_area": 2.5, "normalization": "bgr255"}
+    assert isinstance(load_network(path), Box2SegNet) and load_network(path).inference == raw["inference"]
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
     with pytest.raises(FileExistsError, match="--resume"):
         build_trainer(tiny_settings(tmp_path)).train()

@@ -160,10 +160,25 @@ def test_short_video_is_annotated_with_a_smaller_window(tmp_path, checkpoints, c
     assert "short video: 3 frames at interval 15 allow windows of at most 1 frames" in capsys.readouterr().out
 
 
-def test_refuses_without_weights(lasot_root, tmp_path, capsys):
+def test_without_weights_uses_the_shipped_network_or_says_it_is_missing(lasot_root, checkpoints, tmp_path,
+                                                                         monkeypatch, capsys):
+    import shutil
+
+    import pytracking.utils.loading as loading
+
+    shipped = tmp_path / "networks"
+    monkeypatch.setattr(loading, "SHIPPED_NETWORKS", shipped)
     out = tmp_path / "out"
-    assert main(["lasot", "--root", str(lasot_root), "--out", str(out)]) == EXIT_USAGE
-    assert "refusing to annotate with an untrained network" in capsys.readouterr().err
+    assert main(["lasot", "--root", str(lasot_root), "--out", str(out), *SMALL_ARGS]) == EXIT_USAGE
+    assert f"weights not found: network {loading.DEFAULT_BOX2SEG} not found" in capsys.readouterr().err
+    shipped.mkdir()
+    shutil.copy(checkpoints["positive"], shipped / loading.DEFAULT_BOX2SEG)
+    assert main(["lasot", "--root", str(lasot_root), "--out", str(out), "--sequences", "boat-1", *SMALL_ARGS]) == 0
+    assert f"weights: {shipped / loading.DEFAULT_BOX2SEG} (the shipped default)" in capsys.readouterr().err
+
+
+def test_refuses_unreadable_weights(lasot_root, tmp_path, capsys):
+    out = tmp_path / "out"
     junk = tmp_path / "junk.pth.tar"
     junk.write_bytes(b"not a checkpoint")
     assert main(["lasot", "--root", str(lasot_root), "--out", str(out), "--weights", str(junk)]) == EXIT_USAGE
