@@ -85,6 +85,7 @@ def configure(settings) -> None:
     settings.default_lr = OFFICIAL_DEFAULT_LR
     settings.loss_weight = 100.0
     settings.train_optim_iter = 5
+    settings.box_encoding_dropout = 0.0  # not in the paper: share of sequences trained without m_t
     settings.closed_form = True  # same maths and gradients as double backward, fewer kernels
     settings.amp = None  # or "bf16"
     # network: the official STA arguments, frozen backbone

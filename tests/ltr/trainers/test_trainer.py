@@ -20,6 +20,7 @@ def test_two_iterations_write_a_loadable_checkpoint(tmp_path):
     trainer = build_trainer(tiny_settings(tmp_path, tensorboard=True))
     history = trainer.train()
     assert len(history) == 1 and history[0]["Loss/total"] > 0 and "J/refined" in history[0]
+    assert 0.0 < history[0]["Stats/e_positive"] < 1.0  # the share of positive e_t units is monitored
     path = tmp_path / "checkpoints" / "ltr/box2seg/tiny" / "Box2SegNet_ep0001.pth.tar"
     raw = torch_load_legacy(path)
     assert {"net", "constructor", "optimizer", "lr_scheduler", "rng", "epoch"} <= set(raw)

@@ -77,3 +77,21 @@ def test_cached_window_path_equals_forward(net):
         enc = net.encode_object(boxes, x, (H, W))
         _, centre = net.segment_window(feats, x, enc, (H, W), closed_form=True, refine_frames=torch.tensor([2]))
     assert torch.allclose(centre[0], refined[2], atol=1e-5)
+
+
+def test_dropping_the_box_encoding_zeroes_m_of_those_sequences_only(net, monkeypatch):
+    images, boxes = inputs(3, 2)
+    with torch.no_grad():
+        kept = net(images, boxes, num_iter=2)
+        dropped = net(images, boxes, num_iter=2, drop_box_encoding=torch.tensor([True, False]))
+        encode = net.encode_object
+
+        def without_m(*args):
+            enc = encode(*args)
+            return enc._replace(m=torch.zeros_like(enc.m))
+
+        monkeypatch.setattr(net, "encode_object", without_m)
+        no_m = net(images, boxes, num_iter=2)
+    for k, d, z in zip(kept, dropped, no_m):
+        assert torch.equal(d[:, 1], k[:, 1])  # the other sequence is untouched
+        assert torch.allclose(d[:, 0], z[:, 0], atol=1e-6) and not torch.allclose(d[:, 0], k[:, 0])
