@@ -93,9 +93,15 @@ def resolve_shard(shard: Optional[int], num_shards: Optional[int], env: Mapping[
 
 
 def pick_device(name: Optional[str], env: Mapping[str, str]) -> torch.device:
-    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU."""
+    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU;
+    UsageError when the named device does not exist here."""
     if name:
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as err:  # a malformed name, no CUDA, no such GPU
+            raise UsageError(f"--device {name} is not usable here: {next(iter(str(err).splitlines()), err)}") from None
+        return device
     if not torch.cuda.is_available():
         return torch.device("cpu")
     local = int(env.get("LOCAL_RANK", env.get("SLURM_LOCALID", 0)))
@@ -199,7 +205,7 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
             layout.start_unit(unit)
             try:
                 records = [annotate_sequence(annotator, seq, layout, pool, vis, _log) for seq in source.load(unit)]
-            except SequenceError as err:
+            except (SequenceError, OSError) as err:  # unreadable input, or an output write failed
                 _log(f"skipping {unit}: {err}")
                 run["failed_units"].append({"unit": unit, "reason": str(err)})
                 continue
@@ -221,10 +227,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                     args.year, args.split, args.resolution)
         out = Path(args.out or env.annotation_path)
         net = load_weights(args.weights, env.network_path)
-    except (UsageError, ValueError, FileNotFoundError) as err:
+        device = pick_device(args.device, os.environ)
+        out.mkdir(parents=True, exist_ok=True)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    device = pick_device(args.device, os.environ)
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
     run = annotate_units(Annotator(net, settings, device), source, mine, layout, args.overwrite, args.vis,
