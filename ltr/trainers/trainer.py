@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -21,10 +22,11 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
+from ltr.admin.environment import ConfigError
 from ltr.admin.loading import save_checkpoint, torch_load_legacy, unwrap
 from ltr.admin.stats import AverageMeter
 from ltr.data.sampler import collate_stack_dim1
-from ltr.trainers.distributed import DistInfo, average_across_ranks
+from ltr.trainers.distributed import DistInfo, average_across_ranks, gather_lists
 
 
 class EpochIndexSampler(Sampler):
@@ -70,7 +72,7 @@ class Trainer:
         self.actor, self.optimizer, self.lr_scheduler = actor, optimizer, lr_scheduler
         self.settings, self.info = settings, info
         if settings.batch_size % info.world_size:
-            raise ValueError(f"batch_size {settings.batch_size} is not divisible by {info.world_size} processes")
+            raise ConfigError(f"batch_size {settings.batch_size} is not divisible by {info.world_size} processes")
         self.batch_per_rank = settings.batch_size // info.world_size
         self.index_sampler = EpochIndexSampler(settings.samples_per_epoch, info.rank, info.world_size)
         self.loader = DataLoader(train_set, batch_size=self.batch_per_rank, sampler=self.index_sampler,
@@ -78,6 +80,7 @@ class Trainer:
                                  pin_memory=info.device.type == "cuda")
         self.val_set = val_set
         self.epoch = 0
+        self.replaced: List[str] = []  # this epoch's samples that were replaced (unreadable data), why
         self.checkpoint_dir = Path(settings.env.workspace_dir) / "checkpoints" / settings.project_path
         self.net_type = type(unwrap(actor.net)).__name__
         self.writer = None
@@ -122,11 +125,13 @@ class Trainer:
         self.actor.train(True)
         self.index_sampler.epoch = self.epoch
         meters: Dict[str, AverageMeter] = defaultdict(AverageMeter)
+        self.replaced.clear()
         iters = len(self.loader)
         step0 = (self.epoch - 1) * iters
         bar = tqdm(self.loader, total=iters, desc=f"epoch {self.epoch}/{self.settings.num_epochs}", unit="it",
                    disable=not self.info.is_main or not getattr(self.settings, "progress", True), leave=False)
         for i, data in enumerate(bar):
+            self.replaced += [message for sample in data.pop("replaced", []) for message in sample]
             data = move_to(data, self.info.device)
             with torch.autocast(self.info.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
@@ -141,6 +146,8 @@ class Trainer:
             bar.set_postfix(loss=f"{meters['Loss/total'].avg:.3f}", J=f"{meters['J/refined'].avg:.3f}")
             self._log("train", stats, step0 + i)
         stats = {k: average_across_ranks(m.avg, self.info) for k, m in meters.items()}
+        self.replaced = gather_lists(self.replaced, self.info)
+        stats["Data/replaced_samples"] = float(len(self.replaced))
         for g, group in enumerate(self.optimizer.param_groups):
             stats[f"LearningRate/group{g}"] = group["lr"]
         return stats
@@ -165,7 +172,7 @@ class Trainer:
             if path is not None and self.info.is_main:
                 print(f"[train] resumed from {path} (epoch {self.epoch})")
         elif self.checkpoints():
-            raise FileExistsError(f"checkpoints already exist in {self.checkpoint_dir}: pass --resume to continue "
+            raise ConfigError(f"checkpoints already exist in {self.checkpoint_dir}: pass --resume to continue "
                                   "them, or choose another workspace")
         history = []
         log_path = self.checkpoint_dir / "train_log.jsonl"
@@ -182,9 +189,12 @@ class Trainer:
                 self.save(stats)
                 self._log("epoch", stats, self.epoch)
                 with open(log_path, "a") as f:
-                    f.write(json.dumps({"epoch": self.epoch, **stats}) + "\n")
+                    f.write(json.dumps({"epoch": self.epoch, **stats, "replaced_samples": self.replaced}) + "\n")
                 print(f"[train] epoch {self.epoch}: " + ", ".join(
                     f"{k}={v:.4g}" for k, v in stats.items() if not k.startswith("LearningRate")))
+                if self.replaced:
+                    print(f"[train] epoch {self.epoch}: {len(self.replaced)} samples replaced because their data "
+                          f"could not be read (listed in {log_path}), e.g.\n  {self.replaced[0]}", file=sys.stderr)
         if self.writer is not None:
             self.writer.close()
         return history

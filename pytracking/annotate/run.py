@@ -226,8 +226,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         source, units = make_source(args.dataset, _dataset_root(args, env), args.sequences, args.boxes, args.name,
                                     args.year, args.split, args.resolution)
         out = Path(args.out or env.annotation_path)
-        net = load_weights(args.weights, env.network_path)
         device = pick_device(args.device, os.environ)
+        net = load_weights(args.weights, env.network_path)
         out.mkdir(parents=True, exist_ok=True)
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
