@@ -9,6 +9,7 @@ exactly where the interrupted one would have gone.
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import sys
 import time
@@ -105,9 +106,12 @@ class Trainer:
         found = self.checkpoints()
         if not found:
             return None
-        ckpt = torch_load_legacy(found[-1])
-        if ckpt.get("net_type") != self.net_type:
-            raise ValueError(f"{found[-1]} holds a {ckpt.get('net_type')}, not a {self.net_type}")
+        try:
+            ckpt = torch_load_legacy(found[-1])
+        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as err:  # damaged, or not a checkpoint
+            raise ConfigError(f"cannot resume from {found[-1]} ({err}); move it away to resume from the one before")
+        if not isinstance(ckpt, dict) or ckpt.get("net_type") != self.net_type:
+            raise ConfigError(f"cannot resume from {found[-1]}: it holds no {self.net_type} checkpoint")
         unwrap(self.actor.net).load_state_dict(ckpt["net"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.lr_scheduler.load_state_dict(ckpt["lr_scheduler"])

@@ -3,6 +3,7 @@ with the file named, whatever decoder would have read them; every real frame and
 from __future__ import annotations
 
 import shutil
+import types
 from pathlib import Path
 
 import cv2
@@ -54,6 +55,26 @@ def test_every_truncation_of_a_jpeg_and_a_png_is_caught(frame, mask):
         signature = 8 if path.suffix == ".png" else 2
         missed = [k for k in range(signature, len(data)) if not image_damage(data[:k])]
         assert missed == [], f"{path.name}: cuts at {missed[:5]} pass"
+
+
+def test_jpeg4py_decodes_the_checked_bytes(frame, monkeypatch):
+    """When jpeg4py is installed it decodes the buffer that passed the check (never a damaged file)."""
+    decoded = []
+
+    class FakeJPEG:
+        def __init__(self, data):
+            self.data = data
+
+        def decode(self):
+            decoded.append(self.data.tobytes())
+            return np.zeros((2, 3, 3), np.uint8)
+
+    monkeypatch.setattr(image_loader, "_jpeg4py", types.SimpleNamespace(JPEG=FakeJPEG))
+    assert imread_rgb(frame).shape == (2, 3, 3) and decoded == [frame.read_bytes()]
+    faults.truncate(frame)
+    with pytest.raises(ImageReadError, match="truncated"):
+        imread_rgb(frame)
+    assert len(decoded) == 1
 
 
 def test_exif_thumbnail_does_not_hide_a_truncated_image(frame):

@@ -11,6 +11,7 @@ import torch
 import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).parent))
+import faults  # noqa: E402
 from tiny import tiny_settings  # noqa: E402
 
 from ltr.admin.environment import ConfigError  # noqa: E402
@@ -33,6 +34,9 @@ def test_two_iterations_write_a_loadable_checkpoint(tmp_path, one_thread):
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
     with pytest.raises(ConfigError, match="--resume"):
         build_trainer(tiny_settings(tmp_path)).train()
+    faults.truncate(path)
+    with pytest.raises(ConfigError, match=f"cannot resume from {path}"):
+        trainer.load_latest()
 
 
 def rng_states():

@@ -22,8 +22,8 @@ from pytracking.annotate.run import EXIT_OK, EXIT_SKIPPED, main
 REPO = Path(__file__).resolve().parents[3]
 
 
-def annotate(dataset: str, root: Path, out: Path, weights: Path) -> int:
-    return main([dataset, "--root", str(root), "--out", str(out), "--weights", str(weights), *SMALL_ARGS])
+def annotate(dataset: str, root: Path, out: Path, weights: Path, *extra: str) -> int:
+    return main([dataset, "--root", str(root), "--out", str(out), "--weights", str(weights), *SMALL_ARGS, *extra])
 
 
 def summary(out: Path) -> Dict:
@@ -142,3 +142,22 @@ def test_a_failing_write_leaves_no_partial_png_and_the_sequence_not_done(lasot_r
     got, expected = read_masks(out / "lasot_masks"), read_masks(reference / "lasot_masks")
     assert sorted(got) == sorted(expected)
     assert all(np.array_equal(got[n], expected[n]) for n in expected)
+
+
+def test_davis_annotation_that_does_not_fit_its_frame(davis16_root, tmp_path, checkpoints, capsys):
+    """The boxes come from the annotations: one of the wrong size would give wrong boxes, so the video is
+    skipped, named, and the others are annotated."""
+    root = tmp_path / "davis"
+    for video in ("bear", "boat"):
+        for kind in ("JPEGImages", "Annotations"):
+            (root / kind / "240p" / video).mkdir(parents=True)
+            for f in sorted((davis16_root / kind / "240p" / video).iterdir())[:4]:
+                (root / kind / "240p" / video / f.name).write_bytes(f.read_bytes())
+    bad = faults.wrong_size(root / "Annotations" / "240p" / "boat" / "00002.png")
+    out = tmp_path / "out"
+    assert annotate("davis", root, out, checkpoints["positive"], "--year", "2016", "--resolution", "240p") == \
+        EXIT_SKIPPED
+    report = summary(out)
+    check_reported([f"{bad} is 214x120, its frame"], capsys.readouterr().err, report)
+    assert [u["unit"] for u in report["failed_units"]] == ["boat"]
+    assert sorted(read_masks(out / "davis_masks")) == [f"bear/{i:05d}.png" for i in range(4)]

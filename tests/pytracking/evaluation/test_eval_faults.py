@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-from PIL import Image
-
 import faults
 from pytracking.evaluation import box2mask
-from pytracking.evaluation.sequences import load_davis, mask_folder_path
+from pytracking.evaluation.sequences import load_davis
 
 
 def evaluate(root, out, *args) -> int:
     return box2mask.main(["--dataset", "davis2017_val", "--root", str(root), "--out", str(out), *args])
 
 
-def perfect_predictions(root, folder) -> None:
-    for seq in load_davis(root, year="2017", split="val"):
-        for i in range(len(seq)):
-            path = mask_folder_path(folder, seq, i)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(seq.gt_mask(i).astype(np.uint8)).save(path)
-
-
-def test_damaged_predictions_fail_their_sequences(synthetic_davis, tmp_path, capsys):
+def test_damaged_predictions_fail_their_sequences(synthetic_davis, tmp_path, capsys, write_predictions):
     (synthetic_davis / "ImageSets" / "2017" / "val.txt").write_text("alpha\nbeta\n")
-    folder = tmp_path / "pred"
-    perfect_predictions(synthetic_davis, folder)
+    folder = write_predictions(tmp_path / "pred", load_davis(synthetic_davis, year="2017", split="val"),
+                               lambda seq, i: seq.gt_mask(i))
     damaged = {"alpha_1": faults.missing(folder / "alpha_1" / "00003.png"),
                "alpha_2": faults.truncate(folder / "alpha_2" / "00001.png")}
     out = tmp_path / "out"

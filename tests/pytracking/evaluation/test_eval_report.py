@@ -6,7 +6,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 import faults
 from pytracking.evaluation.baselines import MaskFolder
@@ -20,13 +19,8 @@ def sequences(synthetic_davis):
     return load_davis(synthetic_davis, year="2017", split="train")
 
 
-def test_ground_truth_folder_scores_one(sequences, tmp_path):
-    folder = tmp_path / "pseudo_masks"
-    for seq in sequences:
-        for i in range(len(seq)):
-            path = mask_folder_path(folder, seq, i)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(seq.gt_mask(i).astype(np.uint8) * 255).save(path)
+def test_ground_truth_folder_scores_one(sequences, tmp_path, write_predictions):
+    folder = write_predictions(tmp_path / "pseudo_masks", sequences, lambda seq, i: seq.gt_mask(i) * 255)
     results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
     for entry in results["sequences"].values():
         assert entry["J"]["per_frame"] == [1.0] * 6 and entry["F"]["per_frame"] == [1.0] * 6
@@ -43,13 +37,8 @@ def test_ground_truth_folder_scores_one(sequences, tmp_path):
     assert rows[-1] == "| **Mean** | 1.000 | 1.000 | 0.000 | 1.000 | 1.000 | 0.000 |"
 
 
-def test_empty_predictions_score_zero_where_there_are_objects(sequences, tmp_path):
-    folder = tmp_path / "empty"
-    for seq in sequences:
-        for i in range(len(seq)):
-            path = mask_folder_path(folder, seq, i)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(np.zeros(seq.image_size, np.uint8)).save(path)
+def test_empty_predictions_score_zero_where_there_are_objects(sequences, tmp_path, write_predictions):
+    folder = write_predictions(tmp_path / "empty", sequences, lambda seq, i: np.zeros(seq.image_size))
     results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
     obj2 = results["sequences"]["alpha_2"]
     assert obj2["J"]["per_frame"] == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]  # empty GT, empty prediction: J = 1
@@ -57,14 +46,9 @@ def test_empty_predictions_score_zero_where_there_are_objects(sequences, tmp_pat
     assert results["sequences"]["beta_1"]["J"]["mean"] == 0.0
 
 
-def test_missing_and_corrupt_predictions_fail_their_sequence(sequences, tmp_path):
+def test_missing_and_corrupt_predictions_fail_their_sequence(sequences, tmp_path, write_predictions):
     """Not scored as empty masks: failed, named in the JSON and the table, left out of the mean."""
-    folder = tmp_path / "pred"
-    for seq in sequences:
-        for i in range(len(seq)):
-            path = mask_folder_path(folder, seq, i)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(seq.gt_mask(i).astype(np.uint8)).save(path)
+    folder = write_predictions(tmp_path / "pred", sequences, lambda seq, i: seq.gt_mask(i))
     gone = faults.missing(mask_folder_path(folder, sequences[0], 3))
     broken = faults.truncate(mask_folder_path(folder, sequences[1], 5))
     results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
