@@ -33,8 +33,8 @@ def _usage_error(message: str) -> int:
 
 
 def main(argv=None) -> int:
-    """Exit code 0: trained; 1: trained, but some samples were replaced (unreadable data, listed in the
-    train log); 2: a usage or configuration error (one line on stderr)."""
+    """Exit code 0: trained; 1: trained, but some samples were replaced (unreadable data) or annotations
+    were bad (both listed in the train log); 2: a usage or configuration error (one line on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("train_module", help="package in ltr/train_settings, e.g. box2seg")
     parser.add_argument("train_name", help="setting in that package, e.g. default, davis16, synthetic, paper_lr")
@@ -50,6 +50,7 @@ def main(argv=None) -> int:
         return _usage_error("--epochs must be at least 1")
     if args.workers is not None and args.workers < 0:
         return _usage_error("--workers must be 0 or more")
+
     import cv2
     import torch
 
@@ -92,10 +93,12 @@ def main(argv=None) -> int:
         history = run(settings, resume=args.resume)
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
         return _usage_error(str(err))
-    replaced = int(sum(epoch.get("Data/replaced_samples", 0) for epoch in history))
-    if replaced:
-        print(f"[train] done, but {replaced} samples were replaced because their data could not be read; each is "
-              f"listed under 'replaced_samples' in {settings.env.workspace_dir}/checkpoints/{settings.project_path}/"
+    replaced, problems = (int(sum(epoch.get(f"Data/{k}", 0) for epoch in history))
+                          for k in ("replaced_samples", "annotation_problems"))
+    if replaced or problems:
+        print(f"[train] done, but {replaced} samples were replaced because their data could not be read and "
+              f"{problems} bad annotations were found; each is listed under 'replaced_samples' and "
+              f"'annotation_problems' in {settings.env.workspace_dir}/checkpoints/{settings.project_path}/"
               "train_log.jsonl", file=sys.stderr)
         return EXIT_SKIPPED
     return EXIT_OK

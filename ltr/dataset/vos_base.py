@@ -98,7 +98,7 @@ def dataset_root(root: Optional[PathLike], env_field: str, what: str, env=None,
         root = getattr(env_settings() if env is None else env, env_field, "")
         if not root:
             raise ConfigError(f"no {what} root given and {env_field!r} is not configured "
-                             f"({local_file} or BOX2SEG_{env_field.upper()})")
+                              f"({local_file} or BOX2SEG_{env_field.upper()})")
     root = Path(root)
     if not root.is_dir():
         raise ConfigPathError(f"{what} root not found: {root}")
@@ -131,6 +131,8 @@ class VOSDataset(BaseVideoDataset):
         if objects is None:
             objects = {v: sorted(self.meta[v]["objects"], key=int) for v in videos}
         self.samples: List[Tuple[str, str]] = [(v, o) for v in videos for o in objects[v]]
+        self.problems: Dict[str, List[str]] = {self.get_sequence_name(i): list(self.meta[v]["unreadable"])
+                                               for i, (v, _) in enumerate(self.samples) if "unreadable" in self.meta[v]}
 
     def has_masks(self) -> bool:
         return True
@@ -174,7 +176,7 @@ class TrackingDataset(BaseVideoDataset):
     ``<mask_root>/<sequence>/%08d.png`` (frame numbers from 1, foreground > 0).
 
     With masks, frames without a mask file are not visible. Malformed annotation lines make their
-    frame not visible, with a warning naming the file and line.
+    frame not visible, with a warning naming the file and line; ``problems`` keeps them by sequence.
     """
 
     def __init__(self, root: PathLike, names: Sequence[str], mask_root: Optional[PathLike] = None):
@@ -189,6 +191,7 @@ class TrackingDataset(BaseVideoDataset):
             names = with_masks
         self.names = names
         self._info: Dict[int, Dict[str, torch.Tensor]] = {}
+        self.problems: Dict[str, List[str]] = {}
 
     # Subclasses: where a sequence lives and how its visibility files are read.
     def sequence_dir(self, name: str) -> Path:
@@ -231,6 +234,7 @@ class TrackingDataset(BaseVideoDataset):
         if problems:
             warnings.warn(f"{self.name} sequence {name}: {len(problems)} annotation problem(s); affected frames are "
                           "treated as not visible:\n  " + "\n  ".join(problems[:10]))
+            self.problems[name] = problems
         visible = flags & valid
         if self.mask_root is not None:
             stems = {p.stem for p in (self.mask_root / name).glob("*.png")}

@@ -15,7 +15,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Set
 
 import numpy as np
 import torch
@@ -82,6 +82,8 @@ class Trainer:
         self.val_set = val_set
         self.epoch = 0
         self.replaced: List[str] = []  # this epoch's samples that were replaced (unreadable data), why
+        self.annotation_problems: List[str] = []  # the bad annotations first met in this epoch
+        self._reported: Set[str] = set()
         self.checkpoint_dir = Path(settings.env.workspace_dir) / "checkpoints" / settings.project_path
         self.net_type = type(unwrap(actor.net)).__name__
         self.writer = None
@@ -130,12 +132,14 @@ class Trainer:
         self.index_sampler.epoch = self.epoch
         meters: Dict[str, AverageMeter] = defaultdict(AverageMeter)
         self.replaced.clear()
+        problems: List[str] = []
         iters = len(self.loader)
         step0 = (self.epoch - 1) * iters
         bar = tqdm(self.loader, total=iters, desc=f"epoch {self.epoch}/{self.settings.num_epochs}", unit="it",
                    disable=not self.info.is_main or not getattr(self.settings, "progress", True), leave=False)
         for i, data in enumerate(bar):
             self.replaced += [message for sample in data.pop("replaced", []) for message in sample]
+            problems += [message for sample in data.pop("annotation_problems", []) for message in sample]
             data = move_to(data, self.info.device)
             with torch.autocast(self.info.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
@@ -151,7 +155,11 @@ class Trainer:
             self._log("train", stats, step0 + i)
         stats = {k: average_across_ranks(m.avg, self.info) for k, m in meters.items()}
         self.replaced = gather_lists(self.replaced, self.info)
+        problems = gather_lists(problems, self.info)
+        self.annotation_problems = [p for p in dict.fromkeys(problems) if p not in self._reported]
+        self._reported.update(self.annotation_problems)
         stats["Data/replaced_samples"] = float(len(self.replaced))
+        stats["Data/annotation_problems"] = float(len(self.annotation_problems))
         for g, group in enumerate(self.optimizer.param_groups):
             stats[f"LearningRate/group{g}"] = group["lr"]
         return stats
@@ -177,7 +185,7 @@ class Trainer:
                 print(f"[train] resumed from {path} (epoch {self.epoch})")
         elif self.checkpoints():
             raise ConfigError(f"checkpoints already exist in {self.checkpoint_dir}: pass --resume to continue "
-                                  "them, or choose another workspace")
+                              "them, or choose another workspace")
         history = []
         log_path = self.checkpoint_dir / "train_log.jsonl"
         while self.epoch < self.settings.num_epochs:
@@ -193,12 +201,15 @@ class Trainer:
                 self.save(stats)
                 self._log("epoch", stats, self.epoch)
                 with open(log_path, "a") as f:
-                    f.write(json.dumps({"epoch": self.epoch, **stats, "replaced_samples": self.replaced}) + "\n")
+                    f.write(json.dumps({"epoch": self.epoch, **stats, "replaced_samples": self.replaced,
+                                        "annotation_problems": self.annotation_problems}) + "\n")
                 print(f"[train] epoch {self.epoch}: " + ", ".join(
                     f"{k}={v:.4g}" for k, v in stats.items() if not k.startswith("LearningRate")))
-                if self.replaced:
-                    print(f"[train] epoch {self.epoch}: {len(self.replaced)} samples replaced because their data "
-                          f"could not be read (listed in {log_path}), e.g.\n  {self.replaced[0]}", file=sys.stderr)
+                for what, found in (("samples replaced because their data could not be read", self.replaced),
+                                    ("bad annotations (frames not used)", self.annotation_problems)):
+                    if found:
+                        print(f"[train] epoch {self.epoch}: {len(found)} {what}, listed in {log_path}, e.g.\n"
+                              f"  {found[0]}", file=sys.stderr)
         if self.writer is not None:
             self.writer.close()
         return history

@@ -7,7 +7,8 @@
 Restartable: a unit (sequence / video) is skipped when its done-marker exists and redone otherwise.
 Shards (``--shard i --num-shards n``, or torchrun's RANK/WORLD_SIZE, or SLURM_PROCID/SLURM_NTASKS)
 take every n-th unit of the sorted list, so any set of ranks covers the dataset exactly once.
-Exit code 0: all done; 1: some input was bad and skipped (listed at the end); 2: usage errors.
+Exit code 0: all done; 1: some input was bad or some output could not be written, and was skipped
+(listed at the end and in the summary JSON); 2: usage or configuration errors (one line on stderr).
 """
 from __future__ import annotations
 

@@ -13,7 +13,8 @@
 Each writes <out>/<table>.{md,json} (rows = method/T, the protocol named) and per-run results in
 <out>/<run>/, and prints the table. Checkpoints given as NAME=PATH must hold that variant (table2) or
 aggregation (table3). Every option of box2mask.py's data and inference groups applies (see --help
-of each command), e.g. --frame-step 4 --crop-size 240x432 for affordable CPU runs.
+of each command), e.g. --frame-step 4 --crop-size 240x432 for affordable CPU runs. Exit codes as
+box2mask.py: 0, 1 when some sequence failed (named in the tables), 2 on usage errors.
 """
 from __future__ import annotations
 

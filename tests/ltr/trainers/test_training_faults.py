@@ -29,7 +29,8 @@ FRAMES = 10
 
 @pytest.fixture
 def damaged_lasot(tmp_path, davis16_root):
-    """bear-1 intact; in bear-2 every frame or its pseudo-mask is damaged. Returns (root, masks, damaged paths)."""
+    """bear-1 has a NaN box on line 5; in bear-2 every frame or its pseudo-mask is damaged.
+    Returns (root, masks, damaged paths)."""
     root, masks = tmp_path / "lasot", tmp_path / "masks"
     images, annos = (davis16_root / d / "240p" / "bear" for d in ("JPEGImages", "Annotations"))
     for name in ("bear-1", "bear-2"):
@@ -45,6 +46,7 @@ def damaged_lasot(tmp_path, davis16_root):
         (seq / "groundtruth.txt").write_text("\n".join(lines) + "\n")
         for flags in ("full_occlusion.txt", "out_of_view.txt"):
             (seq / flags).write_text(",".join("0" * FRAMES) + "\n")
+    faults.set_line(root / "bear" / "bear-1" / "groundtruth.txt", 5, faults.BAD_BOX_LINES["nan"])
     bad = root / "bear" / "bear-2" / "img"
     damages = list(faults.FRAME_FAULTS.values()) + [faults.MASK_FAULTS[k] for k in ("truncated", "wrong-size",
                                                                                     "values-255", "not-an-image")]
@@ -58,7 +60,8 @@ def damaged_lasot(tmp_path, davis16_root):
 
 def test_damaged_samples_are_replaced_counted_logged_and_training_goes_on(tmp_path, damaged_lasot, monkeypatch,
                                                                         capsys, one_thread):
-    """run_training.py with a setting whose data is damaged: exit code 1, the log lists every replacement."""
+    """run_training.py with a setting whose data is damaged: exit code 1, the log lists every replacement
+    and the bad annotation."""
     root, masks, damaged = damaged_lasot
     workspace = tmp_path / "ws"
     settings = tiny_settings(workspace, train_datasets=lambda s: [(Lasot(root, mask_root=masks), 1.0)])
@@ -66,17 +69,20 @@ def test_damaged_samples_are_replaced_counted_logged_and_training_goes_on(tmp_pa
     setting.configure = lambda s: vars(s).update(vars(settings))
     monkeypatch.setitem(sys.modules, setting.__name__, setting)
     monkeypatch.setattr(multiprocessing, "set_start_method", lambda *args, **kwargs: None)  # leave pytest's alone
-    with pytest.warns(UserWarning, match="bear-2"):
+    with pytest.warns(UserWarning, match="bear-2"), pytest.warns(UserWarning, match="groundtruth.txt:5"):
         code = run_training.main(["box2seg", "faulty_test", "--workspace", str(workspace)])
 
     assert code == run_training.EXIT_SKIPPED
     err = capsys.readouterr().err
     assert "samples were replaced because their data could not be read" in err and "train_log.jsonl" in err
+    assert "1 bad annotations were found" in err
     checkpoints = workspace / "checkpoints" / settings.project_path
     assert (checkpoints / "Box2SegNet_ep0001.pth.tar").is_file()  # training went on
     log = json.loads((checkpoints / "train_log.jsonl").read_text())
     replaced = log["replaced_samples"]
     assert log["Data/replaced_samples"] == len(replaced) > 0
+    gt = root / "bear" / "bear-1" / "groundtruth.txt"
+    assert log["annotation_problems"] == [f"{gt}:5: NaN or infinite value"] and log["Data/annotation_problems"] == 1
     assert all("'bear-2'" in message and any(f"{path} " in message for path in damaged) for message in replaced)
     # Every replacement of the epoch and nothing else: the sampler's draws, recomputed without training.
     sampler = BoxToMaskSampler([Lasot(root, mask_root=masks)], samples_per_epoch=settings.samples_per_epoch,
