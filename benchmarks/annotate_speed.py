@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -25,11 +26,11 @@ import cv2
 import numpy as np
 import torch
 
-from ltr.admin.loading import load_network
 from ltr.data.image_loader import imread_mask
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
 from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, prepare_frame
+from pytracking.annotate.run import UsageError, load_weights, pick_device
 from pytracking.annotate.sources import TargetSequence
 from pytracking.evaluation.sequences import box_from_mask
 
@@ -86,13 +87,23 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--weights", help="a checkpoint (default: random init)")
     p.add_argument("--json", default="annotate_speed.json", help="where to write the results")
     args = p.parse_args(argv)
-    device = torch.device(args.device)
+    try:
+        device = pick_device(args.device, os.environ)
+        for flag in ("frames", "interval", "num_frames", "iters", "batch_windows"):
+            if getattr(args, flag) is not None and getattr(args, flag) < 1:
+                raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+        frames = SHARED_DAVIS / "JPEGImages" / "240p"
+        if not args.synthetic and frames.is_dir() and not (frames / args.sequence).is_dir():
+            raise UsageError(f"no DAVIS-2016 sequence {args.sequence!r} in {frames}")
+        net = load_weights(args.weights, "") if args.weights else steepest_descent_resnet50()
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     gpu = device.type == "cuda"
     settings = AnnotateSettings(num_frames=args.num_frames, interval=args.interval or (15 if gpu else 3),
                                 iters=args.iters, crop_size=args.crop_size or ((480, 832) if gpu else (128, 224)),
                                 batch_windows=args.batch_windows, bf16=args.bf16)
     count = args.frames or (150 if gpu else 40)
-    net = load_network(args.weights) if args.weights else steepest_descent_resnet50()
     sync = torch.cuda.synchronize if gpu else (lambda: None)
 
     with tempfile.TemporaryDirectory() as tmp:

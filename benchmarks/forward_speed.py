@@ -20,19 +20,26 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch  # noqa: E402
 
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50  # noqa: E402
+from pytracking.annotate.crop import parse_size  # noqa: E402
+from pytracking.annotate.run import UsageError, pick_device  # noqa: E402
 
 
-def main() -> None:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames", type=int, default=3)
-    p.add_argument("--size", default="480x832", help="HxW")
+    p.add_argument("--size", default=(480, 832), type=parse_size, help="HxW, multiples of 16")
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--bf16", action="store_true")
     p.add_argument("--json", help="append the result to this file")
     args = p.parse_args()
-    h, w = (int(v) for v in args.size.lower().split("x"))
+    try:
+        pick_device(args.device, os.environ)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    h, w = args.size
     warnings.simplefilter("ignore")
     torch.manual_seed(0)
     net = steepest_descent_resnet50().to(args.device).eval()
@@ -57,7 +64,8 @@ def main() -> None:
     if args.json:
         with open(args.json, "a") as f:
             f.write(json.dumps(result) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

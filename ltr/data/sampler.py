@@ -92,17 +92,26 @@ class BoxToMaskSampler(Dataset):
                            f"frames found in {self.max_draws} draws")
 
     def __getitem__(self, index: int) -> Dict:
+        """The sample; 'replaced' lists the draws that failed to load before it, 'annotation_problems'
+        what the datasets found wrong in the annotations of the sequences drawn (their ``problems``).
+        The trainer counts and logs both: DataLoader workers cannot report back otherwise."""
         rng = self.rng(index)
+        replaced: List[str] = []
+        problems: List[str] = []
         for _ in range(self.max_draws):
             dataset, seq_id, info, frame_ids = self._draw(rng)
+            problems += getattr(dataset, "problems", {}).get(dataset.get_sequence_name(seq_id), [])
             try:
                 frames, annos, _ = dataset.get_frames(seq_id, frame_ids, info)
             except ImageReadError as err:
-                warnings.warn(f"skipping sequence {dataset.get_sequence_name(seq_id)!r} of {dataset.name!r}: {err}")
+                replaced.append(f"sample {index}: skipped sequence {dataset.get_sequence_name(seq_id)!r} of "
+                                f"{dataset.name!r}: {err}")
+                warnings.warn(replaced[-1])
                 continue
             data = {"images": frames, "boxes": annos["bbox"], "masks": annos.get("mask"),
                     "dataset": dataset.name, "sequence": dataset.get_sequence_name(seq_id), "frame_ids": frame_ids}
-            return data if self.processing is None else self.processing(data, rng)
+            out = data if self.processing is None else self.processing(data, rng)
+            return {**out, "replaced": replaced, "annotation_problems": problems}
         raise RuntimeError(f"sample {index}: {self.max_draws} sequences in a row failed to load")
 
 

@@ -57,9 +57,9 @@ def calibrate_random_backbone(net: nn.Module, train_set: BoxToMaskSampler, setti
 def build_trainer(settings) -> Trainer:
     """Everything a run needs, on this process's device (wrapped in DDP under torchrun)."""
     info = init_distributed(getattr(settings, "use_gpu", True))
+    datasets, weights = zip(*settings.train_datasets(settings))  # configuration mistakes show before the net is built
     torch.manual_seed(settings.seed)
     net = steepest_descent_resnet50(**settings.net_kwargs).to(info.device)
-    datasets, weights = zip(*settings.train_datasets(settings))
     train_set = BoxToMaskSampler(list(datasets), list(weights), samples_per_epoch=settings.samples_per_epoch,
                                  num_frames=settings.num_frames, max_gap=settings.max_gap,
                                  processing=processing(settings, True, net.feature_extractor.normalization),

@@ -7,7 +7,8 @@
 Restartable: a unit (sequence / video) is skipped when its done-marker exists and redone otherwise.
 Shards (``--shard i --num-shards n``, or torchrun's RANK/WORLD_SIZE, or SLURM_PROCID/SLURM_NTASKS)
 take every n-th unit of the sorted list, so any set of ranks covers the dataset exactly once.
-Exit code 0: all done; 1: some input was bad and skipped (listed at the end); 2: usage errors.
+Exit code 0: all done; 1: some input was bad or some output could not be written, and was skipped
+(listed at the end and in the summary JSON); 2: usage or configuration errors (one line on stderr).
 """
 from __future__ import annotations
 
@@ -96,9 +97,15 @@ def resolve_shard(shard: Optional[int], num_shards: Optional[int], env: Mapping[
 
 
 def pick_device(name: Optional[str], env: Mapping[str, str]) -> torch.device:
-    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU."""
+    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU;
+    UsageError when the named device does not exist here."""
     if name:
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as err:  # a malformed name, no CUDA, no such GPU
+            raise UsageError(f"--device {name} is not usable here: {next(iter(str(err).splitlines()), err)}") from None
+        return device
     if not torch.cuda.is_available():
         return torch.device("cpu")
     local = int(env.get("LOCAL_RANK", env.get("SLURM_LOCALID", 0)))
@@ -206,7 +213,7 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
             layout.start_unit(unit)
             try:
                 records = [annotate_sequence(annotator, seq, layout, pool, vis, _log) for seq in source.load(unit)]
-            except SequenceError as err:
+            except (SequenceError, OSError) as err:  # unreadable input, or an output write failed
                 _log(f"skipping {unit}: {err}")
                 run["failed_units"].append({"unit": unit, "reason": str(err)})
                 continue
@@ -227,12 +234,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         source, units = make_source(args.dataset, _dataset_root(args, env), args.sequences, args.boxes, args.name,
                                     args.year, args.split, args.resolution)
         out = Path(args.out or env.annotation_path)
+        device = pick_device(args.device, os.environ)
         net = load_weights(args.weights, env.network_path)
         settings = _settings(args, net)
-    except (UsageError, ValueError, FileNotFoundError) as err:
+        out.mkdir(parents=True, exist_ok=True)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    device = pick_device(args.device, os.environ)
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
     run = annotate_units(Annotator(net, settings, device), source, mine, layout, args.overwrite, args.vis,

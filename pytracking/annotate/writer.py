@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ltr.data.image_loader import ImageReadError, imread_rgb
+from ltr.data.image_loader import ImageReadError, image_size, imread_rgb
 from pytracking.annotate.crop import Size, box_region
 from pytracking.annotate.sources import SequenceError, TargetSequence
 from pytracking.evaluation.sequences import box_from_mask
@@ -35,10 +35,15 @@ MAX_PENDING_WRITES = 64
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary sibling and a rename (atomic on POSIX file systems)."""
+    """Write ``path`` through a temporary sibling and a rename (atomic on POSIX file systems); a
+    failed write (disk full, I/O error) leaves neither the file nor the temporary behind."""
     tmp = path.with_name(TMP_PREFIX + path.name)
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_mask(path: Path, mask: np.ndarray) -> None:
@@ -54,15 +59,6 @@ def remove_partial(folder: Path) -> int:
     for path in stray:
         path.unlink()
     return len(stray)
-
-
-def frame_size(path: Path) -> Optional[Size]:
-    """(H, W) from the image header, or None if it cannot be read."""
-    try:
-        with Image.open(path) as image:
-            return image.height, image.width
-    except (OSError, ValueError):
-        return None
 
 
 def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -183,16 +179,18 @@ class SequenceWriter:
 
     def _size(self, i: int) -> Size:
         """Frame i's size; for an unreadable frame the size of the first readable one."""
-        size = frame_size(self.seq.frames[i])
+        size = image_size(self.seq.frames[i])
         if size is None and self._fallback is None:
-            self._fallback = next((s for s in map(frame_size, self.seq.frames) if s is not None), None)
+            self._fallback = next((s for s in map(image_size, self.seq.frames) if s is not None), None)
             if self._fallback is None:
                 raise SequenceError(f"{self.seq.name}: no readable frame (first: {self.seq.frames[0]})")
         return size or self._fallback
 
     def _submit(self, fn: Callable, *args) -> None:
         if len(self.pending) >= MAX_PENDING_WRITES:
-            self.pending.popleft().result()
+            if self.pending[0].exception() is not None:  # waits for the oldest write
+                self.wait()  # a write failed: let the others finish, then raise
+            self.pending.popleft()
         self.pending.append(self.pool.submit(fn, *args))
 
     def add(self, i: int, mask: Optional[np.ndarray], problem: str = "") -> None:
@@ -212,10 +210,20 @@ class SequenceWriter:
             self._submit(write_overlay, self.seq.frames[i], mask, self.seq.boxes[i],
                          self.vis_dir / f"{Path(self.seq.mask_names[i]).stem}.jpg")
 
+    def wait(self) -> None:
+        """Wait for every pending write; then re-raise the first failure (the rest have finished, so
+        nothing of this sequence is still being written when the caller moves on)."""
+        failures = []
+        while self.pending:
+            error = self.pending.popleft().exception()
+            if error is not None:
+                failures.append(error)
+        if failures:
+            raise failures[0]
+
     def finish(self, notes: Sequence[str] = ()) -> Dict:
         """Wait for every write (re-raising failures), write the video; the sequence's stats."""
-        while self.pending:
-            self.pending.popleft().result()
+        self.wait()
         if self.vis_dir is not None:
             pictures = [self.vis_dir / f"{Path(m).stem}.jpg" for m in self.seq.mask_names]
             pictures = [p for p in pictures if p.is_file()]
@@ -223,7 +231,7 @@ class SequenceWriter:
                 write_video(pictures, self.video)
         return {"sequence": self.seq.name, "frames": len(self.seq), "masks": len(self.fills),
                 "skipped": self.skipped, "mean_fill": float(np.mean(self.fills)) if self.fills else None,
-                "suspicious": self.suspicious, "problems": self.problems, "notes": list(self.seq.notes) + list(notes)}
+                "suspicious": self.suspicious, "problems": self.problems, "notes": list(notes)}
 
 
 def format_table(records: List[Dict], limit: int = 40) -> str:

@@ -9,7 +9,9 @@ Each run (box2seg: one per T; boxfill, grabcut and maskfolder ignore T: one run)
 <out>/<run>/results.{json,md}; all runs together give <out>/summary.{json,md} (one row per run, the
 protocol named) and <out>/summary_j_vs_frames.png (J-mean against T; methods without T: flat lines).
 ``--frame-step k`` scores every k-th frame only (for every method alike); box2seg's temporal
-windows still use all frames. Exit code 0 on success, 2 on usage errors.
+windows still use all frames. A sequence with a missing or unreadable file (frame, ground truth,
+prediction) is not scored: it is named in the log, the tables and the JSON. Exit code 0: every
+sequence scored; 1: some failed; 2: usage or configuration errors.
 """
 from __future__ import annotations
 
@@ -35,10 +37,10 @@ from pytracking.evaluation.datasets import DATASETS, get_dataset
 from pytracking.evaluation.environment import env_settings
 from pytracking.utils.loading import DEFAULT_BOX2SEG
 from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
-from pytracking.evaluation.report import MEASURES, evaluate_method, plot_curve, write_results
+from pytracking.evaluation.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
 from pytracking.evaluation.sequences import EvalSequence
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 METHOD_CHOICES = ("box2seg", "boxfill", "grabcut", "maskfolder")
 COLUMNS = tuple(f"{m}-{s}" for m in MEASURES for s in STATISTICS) + ("J&F-mean",)
 
@@ -168,7 +170,7 @@ def baseline_run(name: str, masks: Optional[str] = None) -> Run:
 def evaluate_runs(runs: Sequence[Run], sequences: Sequence[EvalSequence], protocol: str, out: PathLike
                   ) -> List[Dict[str, Any]]:
     """Evaluate every run, writing <out>/<label>/results.{json,md}; one summary row per run (values
-    None for a run without a method)."""
+    None for a run without a method; sequences that failed, with why, under 'failed' and in the note)."""
     rows = []
     for run in runs:
         if run.method is None:
@@ -179,14 +181,11 @@ def evaluate_runs(runs: Sequence[Run], sequences: Sequence[EvalSequence], protoc
         json_path, _ = write_results(results, Path(out) / run.label)
         ds = results["dataset"]
         stats = {f"{m}-{s}": ds[m][s] for m in MEASURES for s in STATISTICS}
-        notes = ", ".join(f"{k}: {v}" for k, v in ds["notes"].items() if v)
+        failed = results["failed"]
+        note = f"{len(failed)} of {len(sequences)} sequences FAILED, not scored: {', '.join(failed)}" if failed else ""
         rows.append({"label": run.label, "family": run.family, "T": run.num_frames, **stats,
-                     "J&F-mean": ds["J&F-mean"], "note": notes, "results": str(json_path)})
+                     "J&F-mean": ds["J&F-mean"], "note": note, "failed": failed, "results": str(json_path)})
     return rows
-
-
-def _cell(value: Optional[float]) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def summary_markdown(rows: Sequence[Mapping[str, Any]], title: str, context: Mapping[str, Any]) -> str:
@@ -197,7 +196,8 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], title: str, context: Map
              ""]
     lines += ["| Method | T | " + " | ".join(COLUMNS) + " | Note |", "|---|---:|" + "---:|" * len(COLUMNS) + "---|"]
     for r in rows:
-        cells = [r["label"], "-" if r["T"] is None else str(r["T"])] + [_cell(r[c]) for c in COLUMNS] + [r["note"]]
+        cells = [r["label"], "-" if r["T"] is None else str(r["T"])] + [format_value(r[c]) for c in COLUMNS]
+        cells.append(r["note"])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -242,14 +242,20 @@ def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], wei
 
 
 def finish(rows: Sequence[Mapping[str, Any]], out: PathLike, stem: str, title: str, context: Mapping[str, Any],
-           plot: bool) -> None:
-    """Write the summary (and the J-vs-T plot) and print the table and where everything went."""
+           plot: bool) -> int:
+    """Write the summary (and the J-vs-T plot), print the table and where everything went; the exit code
+    (EXIT_FAILED when some sequence failed in some run)."""
     json_path, md_path = write_summary(rows, out, stem, title, context)
     print(md_path.read_text())
     print(f"summary: {md_path} and {json_path}")
     if plot:
         plot_path = plot_j_vs_frames(rows, Path(out) / f"{stem}_j_vs_frames.png")
         print(f"plot: {plot_path}" if plot_path else "no plot: no run has a number of frames T")
+    failed = sorted({name for r in rows for name in r.get("failed", {})})
+    if failed:
+        print(f"{len(failed)} sequences FAILED in some run and were not scored: {', '.join(failed)} (why: in the "
+              "log and the per-run results)", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -263,15 +269,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 runs += box2seg_runs(load_box2seg(args.weights), "box2seg", args.num_frames, settings)
             else:
                 runs.append(baseline_run(name, args.masks))
-    except (UsageError, ValueError, FileNotFoundError) as err:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     rows = evaluate_runs(runs, sequences, args.protocol, args.out)
     weights = next((str(getattr(r.method.net, "weights_path", args.weights)) for r in runs
                     if isinstance(r.method, Box2Seg)), args.weights)
-    finish(rows, args.out, "summary", f"box->mask on {args.dataset}", run_context(args, sequences, weights, runs),
-           plot=True)
-    return EXIT_OK
+    return finish(rows, args.out, "summary", f"box->mask on {args.dataset}",
+                  run_context(args, sequences, weights, runs), plot=True)
 
 
 if __name__ == "__main__":

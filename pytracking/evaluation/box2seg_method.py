@@ -13,7 +13,7 @@ from typing import Dict, Iterator, Optional
 
 import numpy as np
 
-from ltr.data.image_loader import PathLike
+from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from pytracking.annotate.engine import Annotator, settings_for
 from pytracking.annotate.run import load_weights, pick_device
@@ -38,8 +38,9 @@ class Box2Seg:
 
     ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
     crop_size, batch_windows, bf16, workers; None or absent: crop size and search area the checkpoint
-    was trained for, the rest the paper's T=9, Δ=15, 15 iterations; the paper uses Δ=5 on DAVIS). Frames without a box, or that the engine cannot use, get empty masks;
-    the latter are counted in ``notes`` as 'unusable'. Not thread-safe (one sequence at a time).
+    was trained for, the rest the paper's T=9, Δ=15, 15 iterations; the paper uses Δ=5 on DAVIS).
+    Frames without a box get empty masks; a frame the engine cannot use (unreadable image, box outside
+    it) fails the sequence (ImageReadError naming the frame).
     """
 
     def __init__(self, weights: Optional[PathLike] = None, net: Optional[Box2SegNet] = None, name: str = "box2seg",
@@ -56,7 +57,6 @@ class Box2Seg:
         self.base_name, self.device = name, device
         self.name = f"{name}_T{self.settings.num_frames}"
         self.annotator = Annotator(self.net, self.settings, pick_device(device, os.environ))
-        self._unusable: Dict[str, int] = {}
 
     def with_frames(self, num_frames: int) -> "Box2Seg":
         """The same network and settings with another T (no reloading)."""
@@ -66,17 +66,9 @@ class Box2Seg:
     def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
         whole, where = seq.source()
         masks: Dict[int, np.ndarray] = {}
-        unusable = 0
         for result in self.annotator.annotate(target_sequence(whole), targets=set(where)):
             if result.mask is None:
-                unusable += 1
-            else:
-                masks[result.index] = result.mask
-        self._unusable[seq.name] = unusable
+                raise ImageReadError(result.problem)
+            masks[result.index] = result.mask
         for i in where:
             yield masks[i] if i in masks else np.zeros(seq.image_size, dtype=bool)
-
-    def notes(self, seq: EvalSequence) -> Dict[str, int]:
-        """Frames of ``seq`` the engine could not use (unreadable image, box outside it), when any."""
-        unusable = self._unusable.get(seq.name, 0)
-        return {"unusable": unusable} if unusable else {}

@@ -1,11 +1,17 @@
 """Checkpoints in the official format: official constructors map to ours; ours stay readable by pytracking."""
+import functools
+import os
+import random
+import re
+import subprocess
 import sys
 import types
 
+import numpy as np
 import pytest
 import torch
 
-from ltr.admin.loading import load_network, save_checkpoint, torch_load_legacy
+from ltr.admin.loading import UnsafeCheckpointError, load_network, save_checkpoint, torch_load_legacy
 from ltr.admin.model_constructor import NetConstructor
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50 as box2seg_net
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50 as lwl_net
@@ -98,6 +104,78 @@ def test_wrong_weights_fail_loudly(tmp_path):
     torch.save({"net": {}}, tmp_path / "noctor.pth.tar")
     with pytest.raises(ValueError, match="constructor"):
         load_network(tmp_path / "noctor.pth.tar")
+
+
+class Payload:
+    """An object whose unpickling calls ``call(*args)``: what a malicious checkpoint would carry."""
+
+    def __init__(self, call, *args):
+        self.call, self.args = call, args
+
+    def __reduce__(self):
+        return self.call, self.args
+
+
+def payloads(marker):
+    """(payload, the global it needs, whether plain unpickling would create ``marker``)."""
+    code = f"open({str(marker)!r}, 'w').close()"
+    return {
+        "os.system": (Payload(os.system, f"touch {marker}"), f"{os.system.__module__}.system", True),
+        "subprocess": (Payload(subprocess.call, ["touch", str(marker)]), "subprocess.call", True),
+        "eval": (Payload(eval, code), "builtins.eval", True),
+        "exec": (Payload(exec, code), "builtins.exec", True),
+        "getattr": (Payload(getattr, marker, "touch"), "builtins.getattr", False),
+        "__import__": (Payload(__import__, "antigravity"), "builtins.__import__", False),
+        "functools.partial": (Payload(functools.partial, os.system, f"touch {marker}"), "functools.partial", False),
+    }
+
+
+@pytest.mark.parametrize("kind", ["os.system", "subprocess", "eval", "exec", "getattr", "__import__",
+                                  "functools.partial"])
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, kind):
+    marker = tmp_path / "pwned"
+    payload, needed, effective = payloads(marker)[kind]
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"net": {}, "constructor": None, "settings": {"x": payload}}, path)
+    if effective:  # the payload is real: an unrestricted unpickler runs it
+        torch.load(path, weights_only=False)
+        assert marker.exists()
+        marker.unlink()
+    with pytest.raises(UnsafeCheckpointError, match=f"{re.escape(str(path))}.*{re.escape(needed)}"):
+        torch_load_legacy(path)
+    with pytest.raises(UnsafeCheckpointError):
+        load_network(path)
+    assert not marker.exists()
+
+
+def test_a_constructor_naming_another_function_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"net": {}, "constructor": NetConstructor("system", "os", (f"touch {marker}",), {})}, path)
+    with pytest.raises(UnsafeCheckpointError, match=rf"{re.escape(str(path))}.*os\.system.*ltr\.models"):
+        load_network(path)
+    assert not marker.exists()
+
+
+def test_checkpoint_data_round_trips(tmp_path):
+    """What our trainer stores besides weights: RNG states, optimizer and scheduler state, numpy values."""
+    np.random.seed(3)
+    net = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(net.parameters())
+    net(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, [3, 6])
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+             "optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict(),
+             "values": [np.float32(1.5), np.int64(2), np.arange(3), np.dtype("u1"), {1, 2}, frozenset({3}),
+                        complex(1, 2), slice(1, 5), bytearray(b"ab"), torch.Size([2, 3]), torch.float16]}
+    torch.save(state, tmp_path / "c.pth.tar")
+    loaded = torch_load_legacy(tmp_path / "c.pth.tar")
+    assert loaded["python"] == state["python"] and torch.equal(loaded["torch"], state["torch"])
+    assert all(np.array_equal(a, b) for a, b in zip(loaded["numpy"], state["numpy"]))
+    assert loaded["lr_scheduler"] == state["lr_scheduler"] and loaded["optimizer"]["param_groups"] == \
+        state["optimizer"]["param_groups"]
+    assert str(loaded["values"]) == str(state["values"])
 
 
 def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_package(tmp_path):
