@@ -145,33 +145,36 @@ class LWL:
         label, weight = self.net.label_encoder(init_mask, feat)
         self.filter, _, _ = self.net.target_model.get_filter(feat, label, weight, num_iter=p.net_opt_iter,
                                                              closed_form=True)
+        # The memory keeps each sample's features and mask encodings (the encoder sees a mask once: its
+        # output never changes), and the sample's temporal weight.
         size = p.sample_memory_size
-        self.memory_feats = feat.new_zeros((size, *feat.shape[1:]))
-        self.memory_masks = init_mask.new_zeros((size, *init_mask.shape[1:]))
+        self.memory = [t.new_zeros((size, *t.shape[1:])) for t in (feat, label, weight)]
+        for stored, value in zip(self.memory, (feat, label, weight)):
+            stored[0] = value[0]
         self.memory_weights = torch.zeros(size, dtype=torch.float64)
-        self.memory_feats[0], self.memory_masks[0], self.memory_weights[0] = feat[0], init_mask[0], 1.0
+        self.memory_weights[0] = 1.0
         self.num_stored, self.previous_slot = 1, None
         self.frame_num = 1
         self.previous: Optional[Tuple[torch.Tensor, np.ndarray, np.ndarray, torch.Tensor]] = None
         return TrackerOutput(np.asarray(mask, dtype=bool), self.box.copy())
 
     def _update_target_model(self) -> None:
-        """Add the previous frame (its features and its soft mask cropped as its features were) to the
-        memory; every ``train_skipping`` frames refine the filter on the weighted memory."""
+        """Add the previous frame (its features and the encoding of its soft mask, cropped as its features
+        were) to the memory; every ``train_skipping`` frames refine the filter on the weighted memory."""
         p = self.params
         feat, centre, region, prob = self.previous
         prob_patch, _ = sample_patch(prob.cpu().numpy(), centre, region, self.sample_size, is_mask=True)
+        label, weight = self.net.label_encoder(self._mask_tensor(prob_patch), feat)
         slot = update_sample_weights(self.memory_weights, self.num_stored, self.previous_slot, 1, p.learning_rate,
                                      p.init_samples_minimum_weight, p.lower_init_weight)
-        self.memory_feats[slot], self.memory_masks[slot] = feat[0], self._mask_tensor(prob_patch)[0]
+        for stored, value in zip(self.memory, (feat, label, weight)):
+            stored[slot] = value[0]
         self.previous_slot, self.num_stored = slot, min(self.num_stored + 1, p.sample_memory_size)
         if (self.frame_num - 1) % p.train_skipping == 0:
-            n = self.num_stored
-            feats = self.memory_feats[:n]
-            label, weight = self.net.label_encoder(self.memory_masks[:n], feats)
-            temporal = self.memory_weights[:n].to(weight).view(-1, 1, 1, 1, 1)
+            feats, labels, weights = (stored[:self.num_stored] for stored in self.memory)
+            temporal = self.memory_weights[:self.num_stored].to(weights).view(-1, 1, 1, 1, 1)
             self.filter = self.net.target_model.filter_optimizer(
-                [self.filter], feat=feats, label=label, sample_weight=weight * temporal,
+                [self.filter], feat=feats, label=labels, sample_weight=weights * temporal,
                 num_iter=p.net_opt_update_iter, closed_form=True)[0][0]
 
     def _update_state(self, prob: torch.Tensor) -> None:
