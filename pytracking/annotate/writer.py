@@ -26,6 +26,7 @@ from ltr.data.image_loader import ImageReadError, image_size, imread_rgb
 from pytracking.annotate.crop import Size, box_region
 from pytracking.annotate.sources import SequenceError, TargetSequence
 from pytracking.evaluation.sequences import box_from_mask
+from pytracking.evaluation.tracking_metrics import box_overlaps
 
 TMP_PREFIX = ".tmp-"
 PALETTE = [0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254  # index 1 = DAVIS's first object colour
@@ -61,13 +62,6 @@ def remove_partial(folder: Path) -> int:
     return len(stray)
 
 
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two [x, y, w, h] boxes."""
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def frame_stats(mask: np.ndarray, box: Sequence[float]) -> Tuple[float, bool]:
@@ -77,7 +71,7 @@ def frame_stats(mask: np.ndarray, box: Sequence[float]) -> Tuple[float, bool]:
     area = max((y1 - y0) * (x1 - x0), 1)
     fill = float(mask[y0:y1, x0:x1].sum()) / area
     tight = box_from_mask(mask)
-    return fill, tight is None or box_iou(tight, box) < SUSPICIOUS_IOU
+    return fill, tight is None or box_overlaps(tight, box)[0] < SUSPICIOUS_IOU
 
 
 def overlay(image: np.ndarray, mask: Optional[np.ndarray], box: Sequence[float]) -> np.ndarray:
