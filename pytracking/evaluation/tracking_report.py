@@ -112,9 +112,10 @@ def evaluate_run(sequences: Sequence[EvalSequence], results_dir: PathLike, segme
         vos = evaluate_method(MaskFolder(segmentation_dir), sequences, protocol, progress=False)
         for m in ("J", "F"):
             measures.update({f"{m}-{k}": v for k, v in vos["dataset"][m].items()})
-            for name, entry in vos["sequences"].items():
-                per_seq[name][f"{m}-mean"] = entry[m]["mean"]
-        measures["J&F-mean"] = vos["dataset"]["J&F-mean"]
+            for name, entry in per_seq.items():  # a sequence whose masks could not be read scores 0
+                entry[f"{m}-mean"] = vos["sequences"][name][m]["mean"] if name in vos["sequences"] else 0.0
+            measures[f"{m}-mean"] = float(np.mean([entry[f"{m}-mean"] for entry in per_seq.values()]))
+        measures["J&F-mean"] = (measures["J-mean"] + measures["F-mean"]) / 2
         for entry in per_seq.values():
             entry["J&F-mean"] = (entry["J-mean"] + entry["F-mean"]) / 2
     return {"label": label or results_dir.name, "results_dir": str(results_dir),

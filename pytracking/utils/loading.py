@@ -19,4 +19,5 @@ def network_file(name: Union[str, Path], network_path: Union[str, List[str], Non
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"network {name} not found (looked at {', '.join(str(p) for p in [path] + candidates)})")
+    looked = list(dict.fromkeys(str(p) for p in [path] + candidates))
+    raise FileNotFoundError(f"{name} (looked at {', '.join(looked)})")
