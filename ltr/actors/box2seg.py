@@ -6,6 +6,8 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from ltr.actors.base import Actor
+
 
 def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """Mean IoU of (logits > 0) against binary masks over the leading dims; both empty counts as 1."""
@@ -16,7 +18,7 @@ def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union)).mean()
 
 
-class Box2SegActor:
+class Box2SegActor(Actor):
     """L = w · (L_Lovász(y, M) + L_Lovász(ŷ, M)) on the initial and refined logits (eq. 4).
 
     ``disable_all_bn`` keeps every BatchNorm on its running statistics, as the official setting
@@ -31,11 +33,6 @@ class Box2SegActor:
         self.num_iter = num_iter
         self.closed_form = closed_form
         self.disable_all_bn = disable_all_bn
-
-    def train(self, mode: bool = True) -> None:
-        self.net.train(mode)
-        if self.disable_all_bn:
-            self.net.eval()
 
     def __call__(self, data: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
         initial, refined = self.net(data["images"], data["boxes"], num_iter=self.num_iter,

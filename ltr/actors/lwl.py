@@ -6,15 +6,13 @@ from typing import Dict, Tuple
 import torch
 import torch.nn as nn
 
+from ltr.actors.base import Actor
 from ltr.actors.box2seg import jaccard
 
 
-class LWLActor:
+class LWLActor(Actor):
     """L = w · L_Lovász(test logits, test masks), the test frames predicted one after another with
-    ``num_refinement_iter`` filter refinement steps between them.
-
-    ``disable_all_bn`` keeps every BatchNorm on its running statistics (official LWL setting).
-    """
+    ``num_refinement_iter`` filter refinement steps between them."""
 
     def __init__(self, net: nn.Module, objective: nn.Module, loss_weight: float = 100.0,
                  num_refinement_iter: int = 2, disable_all_bn: bool = True):
@@ -23,11 +21,6 @@ class LWLActor:
         self.loss_weight = loss_weight
         self.num_refinement_iter = num_refinement_iter
         self.disable_all_bn = disable_all_bn
-
-    def train(self, mode: bool = True) -> None:
-        self.net.train(mode)
-        if self.disable_all_bn:
-            self.net.eval()
 
     def __call__(self, data: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
         """data: train_images (1,B,3,H,W), train_masks (1,B,H,W), test_images (T,B,3,H,W), test_masks (T,B,H,W)."""
@@ -38,4 +31,5 @@ class LWLActor:
         loss = self.loss_weight * loss_segm
         if not torch.isfinite(loss):
             raise RuntimeError(f"non-finite loss {loss.item()}")
-        return loss, {"Loss/total": loss.item(), "Loss/segm": loss_segm.item(), "J/test": jaccard(logits, masks).item()}
+        stats = {"Loss/total": loss.item(), "Loss/segm": loss_segm.item(), "J/test": jaccard(logits, masks).item()}
+        return loss, stats

@@ -112,12 +112,12 @@ def portable_constructor(constructor: NetConstructor) -> NetConstructor:
         bound = inspect.signature(fun).bind(*constructor.args, **constructor.kwds)
         bound.apply_defaults()
         kwds = dict(bound.arguments)
-        ours_only = {"variant": "MultiFrameIterative", "backbone_weights": "", "aggregation": "steepest_descent",
-                     "aggregation_frames": 3}
+        ours_only = {"variant": "MultiFrameIterative", "aggregation": "steepest_descent", "aggregation_frames": 3}
         if any(kwds.get(k, v) != v for k, v in ours_only.items()):
             return constructor  # an ablation variant: only we can build it
         for k in ours_only:
             kwds.pop(k, None)
+        kwds.pop("backbone_weights", None)  # where the initial weights came from, not part of the network
         return NetConstructor(off_name, off_module, (), kwds)
     return constructor
 
