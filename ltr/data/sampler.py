@@ -1,4 +1,5 @@
-"""Training samples for the box-to-mask network: T frames of one target from a random sequence.
+"""Training samples: T frames of one target from a random sequence (box2seg), or one annotated
+frame and three later test frames of it (LWL).
 
 Every sample is a pure function of (seed, index): ``__getitem__`` builds its own random generator
 from them, so a resumed run that continues at global sample index k sees exactly the samples the
@@ -84,17 +85,12 @@ class BoxToMaskSampler(Dataset):
             seq_id = int(rng.integers(dataset.get_num_sequences()))
             info = dataset.get_sequence_info(seq_id)
             visible = info["visible"].numpy().astype(bool)
-            if visible.sum() > self.min_visible:
+            if visible.sum() > 2 * self.num_frames:
                 frame_ids = self.sample_frame_ids(visible, rng)
                 if frame_ids is not None:
                     return dataset, seq_id, info, frame_ids
-        raise RuntimeError(f"dataset {dataset.name!r}: no sequence with more than {self.min_visible} visible "
+        raise RuntimeError(f"dataset {dataset.name!r}: no sequence with more than {2 * self.num_frames} visible "
                            f"frames found in {self.max_draws} draws")
-
-    @property
-    def min_visible(self) -> int:
-        """A sequence is used when it has more visible frames than this."""
-        return 2 * self.num_frames
 
     def sample_frame_ids(self, visible: np.ndarray, rng: np.random.Generator) -> Optional[List[int]]:
         """The frames of one sample (None: draw another sequence)."""

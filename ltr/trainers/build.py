@@ -72,22 +72,26 @@ def lwl_processing(settings, train: bool, normalization: str) -> LWLProcessing:
 
 def box2seg_sampler(settings, datasets: Sequence, weights: Sequence[float], samples: int, proc, seed: int
                     ) -> BoxToMaskSampler:
+    """box2seg: T frames of a target within the setting's gap."""
     return BoxToMaskSampler(list(datasets), list(weights), samples_per_epoch=samples, num_frames=settings.num_frames,
                             max_gap=settings.max_gap, processing=proc, seed=seed)
 
 
 def lwl_sampler(settings, datasets: Sequence, weights: Sequence[float], samples: int, proc, seed: int) -> LWLSampler:
+    """LWL: train frames with masks and later test frames."""
     return LWLSampler(list(datasets), list(weights), samples_per_epoch=samples, max_gap=settings.max_gap,
                       num_test_frames=settings.num_test_frames, num_train_frames=settings.num_train_frames,
                       processing=proc, seed=seed)
 
 
 def box2seg_actor(model: nn.Module, settings) -> Box2SegActor:
+    """Lovász on the initial and refined masks (eq. 4)."""
     return Box2SegActor(model, LovaszSegLoss(per_image=False), loss_weight=settings.loss_weight,
                         num_iter=settings.train_optim_iter, closed_form=settings.closed_form)
 
 
 def lwl_actor(model: nn.Module, settings) -> LWLActor:
+    """Lovász on the test frames."""
     return LWLActor(model, LovaszSegLoss(per_image=False), loss_weight=settings.loss_weight,
                     num_refinement_iter=settings.num_refinement_iter)
 
@@ -114,8 +118,13 @@ def build_network(settings, task: Task) -> nn.Module:
     init = getattr(settings, "init_checkpoint", None)
     if init is None:
         return task.network(**settings.net_kwargs)
+    path = init(settings)
     # The checkpoint holds the whole network, the backbone included.
-    return load_network(init(settings), **dict(settings.net_kwargs, backbone_pretrained=False))
+    net = load_network(path, **dict(settings.net_kwargs, backbone_pretrained=False))
+    built_by, wanted = net.constructor, task.network
+    if (built_by.fun_module, built_by.fun_name) != (wanted.__module__, wanted.__name__):
+        raise ValueError(f"{path} holds a {type(net).__name__}, which {settings.task!r} training does not train")
+    return net
 
 
 def sample_images(sample: Dict[str, torch.Tensor]) -> torch.Tensor:

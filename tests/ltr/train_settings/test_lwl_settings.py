@@ -5,13 +5,16 @@ import pkgutil
 
 import numpy as np
 import pytest
+import torch
 
 import ltr.train_settings.lwl as lwl_settings
+from ltr.admin.loading import save_checkpoint
 from ltr.admin.settings import Settings
+from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50 as box2seg_net
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50
 from ltr.train_settings.box2seg.davis16 import TRAIN_SEQUENCES
 from ltr.train_settings.lwl.davis16_a import SPLIT_A, SPLIT_B
-from ltr.trainers.build import build_trainer, param_groups
+from ltr.trainers.build import TASKS, build_network, build_trainer, param_groups
 from pytracking.annotate.writer import write_mask
 
 NAMES = sorted(m.name for m in pkgutil.iter_modules(lwl_settings.__path__))
@@ -96,3 +99,16 @@ def test_davis16_box2seg_setting_reads_the_annotation_folder(tmp_path, davis16_r
     assert b.name == "davis2016_maskfolder" and b.get_sequence_info(0)["visible"].sum() <= 10
     _, annos, _ = b.get_frames(0, [0, 1])
     assert all(m.sum() == 0 for m in annos["mask"])
+
+
+def test_initial_weights_must_be_the_tasks_network(tmp_path):
+    settings = configured("davis16_a", tmp_path)
+    box2seg = box2seg_net(**settings.net_kwargs)
+    path = save_checkpoint(tmp_path / "sta.pth.tar", box2seg, epoch=1)
+    settings.init_checkpoint = lambda s: path
+    with pytest.raises(ValueError, match="sta.pth.tar holds a Box2SegNet, which 'lwl' training does not train"):
+        build_network(settings, TASKS["lwl"])
+    lwl = steepest_descent_resnet50(**settings.net_kwargs)
+    settings.init_checkpoint = lambda s: save_checkpoint(tmp_path / "lwl.pth.tar", lwl, epoch=1)
+    loaded = build_network(settings, TASKS["lwl"])
+    assert torch.equal(loaded.decoder.project.conv2.weight, lwl.decoder.project.conv2.weight)
