@@ -3,7 +3,7 @@ pseudo-masks the annotation tool wrote; everything else as ``davis16_a``.
 
 Write the masks first (``settings.pseudo_mask_dir``, default <workspace>/annotations/davis16_b):
 
-    python pytracking/annotate/run.py davis --year 2016 --resolution 240p --root <davis16_dir> \\
+    python pytracking/annotate/run.py davis --year 2016 --split train --resolution 240p --root <davis16_dir> \\
         --weights <box2seg weights> --out <workspace>/annotations/davis16_b --sequences <SPLIT_B>
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ def train_datasets(settings) -> List[Tuple[object, float]]:
     if not masks.is_dir():
         raise FileNotFoundError(
             f"lwl davis16_ab_box2seg trains on split B's pseudo-masks in {masks}, which does not exist: run "
-            f"`python pytracking/annotate/run.py davis --year 2016 --resolution {RESOLUTION} "
+            f"`python pytracking/annotate/run.py davis --year 2016 --split train --resolution {RESOLUTION} "
             f"--root {settings.env.davis16_dir or '<davis16_dir>'} --weights <box2seg weights> "
             f"--out {settings.pseudo_mask_dir} --sequences {' '.join(SPLIT_B)}`")
     return with_split_b(settings, ReplacedMasks(davis16(settings, SPLIT_B), mask_root=masks))

@@ -87,7 +87,7 @@ def test_davis16_settings_split_the_training_sequences_and_differ_only_in_data(t
 def test_davis16_box2seg_setting_reads_the_annotation_folder(tmp_path, davis16_root):
     settings = configured("davis16_ab_box2seg", tmp_path)
     settings.env.davis16_dir = str(davis16_root)
-    with pytest.raises(FileNotFoundError, match=r"annotate/run.py davis --year 2016 --resolution 240p .*bmx-bumps"):
+    with pytest.raises(FileNotFoundError, match=r"annotate/run.py davis --year 2016 --split train --resolution 240p .*bmx-bumps"):
         settings.train_datasets(settings)
     for name in SPLIT_B:  # the tool's layout; 10 frames per sequence, an empty mask each
         folder = tmp_path / "annotations" / "davis16_b" / "davis_masks" / name
