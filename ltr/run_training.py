@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train a network: ``python ltr/run_training.py <module> <setting>`` (e.g. ``box2seg default``).
+"""Train a network: ``python ltr/run_training.py <module> <setting>`` (e.g. ``box2seg default``, ``lwl stage1``).
 
 Runs on one GPU (or the CPU) as is; under ``torchrun --nproc_per_node N`` it trains with
 DistributedDataParallel on N GPUs (also across nodes). Checkpoints go to
@@ -36,8 +36,9 @@ def main(argv=None) -> int:
     """Exit code 0: trained; 1: trained, but some samples were replaced (unreadable data) or annotations
     were bad (both listed in the train log); 2: a usage or configuration error (one line on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("train_module", help="package in ltr/train_settings, e.g. box2seg")
-    parser.add_argument("train_name", help="setting in that package, e.g. default, davis16, synthetic, paper_lr")
+    parser.add_argument("train_module", help="package in ltr/train_settings: box2seg or lwl")
+    parser.add_argument("train_name", help="setting in that package, e.g. box2seg: default, davis16, synthetic; "
+                                           "lwl: stage1, stage2, box2seg_finetune, davis16_a")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint of this setting")
     parser.add_argument("--epochs", type=int, help="override the number of epochs")
     parser.add_argument("--workspace", help="override the workspace directory (checkpoints, logs)")

@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 
 from ltr.admin.loading import unwrap
+from ltr.actors.base import Actor
 
 
 def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -18,7 +19,7 @@ def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union)).mean()
 
 
-class Box2SegActor:
+class Box2SegActor(Actor):
     """L = w · (L_Lovász(y, M) + L_Lovász(ŷ, M)) on the initial and refined logits (eq. 4).
 
     ``disable_all_bn`` keeps every BatchNorm on its running statistics, as the official setting
@@ -45,11 +46,6 @@ class Box2SegActor:
 
     def _record_e(self, module: nn.Module, inputs, outputs) -> None:
         self._e_positive = (outputs[0].detach() > 0).float().mean().item()
-
-    def train(self, mode: bool = True) -> None:
-        self.net.train(mode)
-        if self.disable_all_bn:
-            self.net.eval()
 
     def __call__(self, data: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
         drop = None

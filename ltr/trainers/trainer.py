@@ -158,7 +158,7 @@ class Trainer:
             self.optimizer.step()
             for k, v in stats.items():
                 meters[k].update(v, self.batch_per_rank)
-            bar.set_postfix(loss=f"{meters['Loss/total'].avg:.3f}", J=f"{meters['J/refined'].avg:.3f}")
+            bar.set_postfix({k: f"{m.avg:.3f}" for k, m in meters.items() if k == "Loss/total" or k.startswith("J/")})
             self._log("train", stats, step0 + i)
         stats = {k: average_across_ranks(m.avg, self.info) for k, m in meters.items()}
         self.replaced = gather_lists(self.replaced, self.info)

@@ -118,7 +118,7 @@ def load_weights(weights: Optional[str], network_path: str) -> Box2SegNet:
     try:
         path = network_file(weights or DEFAULT_BOX2SEG, network_path)
     except FileNotFoundError as err:
-        raise UsageError(f"weights not found: {err}") from None
+        raise UsageError(f"weights {err}") from None
     try:
         net = load_network(path)
     except Exception as err:  # any unreadable or foreign checkpoint

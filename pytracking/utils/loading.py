@@ -20,4 +20,4 @@ def network_file(name: Union[str, Path], network_path: Union[str, List[str], Non
         if candidate.is_file():
             return candidate
     looked = list(dict.fromkeys(str(p) for p in [path] + candidates))
-    raise FileNotFoundError(f"{name} (looked at {', '.join(looked)})")
+    raise FileNotFoundError(f"{name} not found (looked at {', '.join(looked)})")

@@ -59,6 +59,7 @@ def train_datasets(settings) -> List[Tuple[object, float]]:
 def configure(settings) -> None:
     """Fill ``settings`` with the §3.4 setting."""
     settings.description = "box2seg (STA), paper §3.4, official optimiser setting"
+    settings.task = "box2seg"
     settings.seed = 0
     # data (§3.4)
     settings.train_datasets = train_datasets

@@ -192,13 +192,20 @@ def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_packag
     inference = {"crop_size": [64, 96], "search_area": 2.5, "normalization": "lite"}
     full = save_checkpoint(tmp_path / "Box2SegNet_ep0003.pth.tar", net, epoch=3,
                            extra={"optimizer": {"state": {}}, "inference": inference})
+    exact = export_network(full, tmp_path / "release32.pth.tar", half=False)
     small = export_network(full, tmp_path / "release.pth.tar")
     ckpt = torch_load_legacy(small)
+    assert all(v.dtype == torch.float16 for v in ckpt["net"].values() if v.is_floating_point())
     assert not any(k.startswith("feature_extractor.") for k in ckpt["net"]) and "optimizer" not in ckpt
     assert small.stat().st_size < full.stat().st_size / 2
-    loaded = load_network(small, backbone_pretrained=False).eval()  # the backbone comes from its package anyway
-    assert loaded.inference == inference
+    assert small.stat().st_size < exact.stat().st_size * 0.6
+    loaded = load_network(exact, backbone_pretrained=False).eval()  # the backbone comes from its package anyway
+    halved = load_network(small).eval()
+    assert loaded.inference == halved.inference == inference
+    assert all(p.dtype == torch.float32 for p in halved.parameters())
     images, boxes = torch.randn(2, 1, 3, 64, 96), torch.tensor([[20.0, 10.0, 40.0, 30.0]]).repeat(2, 1, 1)
     with torch.no_grad():
-        for a, b in zip(net(images, boxes, num_iter=2), loaded(images, boxes, num_iter=2)):
-            assert torch.equal(a, b)
+        for a, b, c in zip(net(images, boxes, num_iter=2), loaded(images, boxes, num_iter=2),
+                           halved(images, boxes, num_iter=2)):
+            assert torch.equal(a, b)  # float32 export: identical
+            assert (a - c).abs().max() < 1e-2 * a.abs().max() and ((a > 0) == (c > 0)).float().mean() > 0.99

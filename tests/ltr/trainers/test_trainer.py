@@ -1,4 +1,4 @@
-"""Training: checkpoints in the official format, exact resume, DDP over two CPU processes."""
+"""Training: checkpoints in the official format, exact resume and DDP over two CPU processes (box2seg and LWL)."""
 import os
 import random
 import socket
@@ -12,7 +12,7 @@ import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).parent))
 import faults  # noqa: E402
-from tiny import tiny_settings  # noqa: E402
+from tiny import tiny_lwl_settings, tiny_settings  # noqa: E402
 
 from ltr.admin.environment import ConfigError  # noqa: E402
 from ltr.admin.loading import load_network, torch_load_legacy, unwrap  # noqa: E402
@@ -21,6 +21,8 @@ from ltr.models.box2seg.box2seg_net import Box2SegNet  # noqa: E402
 from ltr.models.loss.lovasz import LovaszSegLoss  # noqa: E402
 from ltr.trainers import build  # noqa: E402
 from ltr.trainers.build import build_trainer  # noqa: E402
+
+TINY = {"box2seg": tiny_settings, "lwl": tiny_lwl_settings}
 
 
 def test_two_iterations_write_a_loadable_checkpoint(tmp_path, one_thread):
@@ -58,17 +60,19 @@ def assert_same_rng_states(a, b) -> None:
     assert torch.equal(a[2], b[2]), "torch random state differs"
 
 
-def test_resume_continues_exactly(tmp_path, one_thread):
+@pytest.mark.parametrize("task", sorted(TINY))
+def test_resume_continues_exactly(tmp_path, one_thread, task):
+    tiny = TINY[task]
     seed_everything(7)
-    straight = build_trainer(tiny_settings(tmp_path / "a", num_epochs=2, lr_milestones=(1,)))
+    straight = build_trainer(tiny(tmp_path / "a", num_epochs=2, lr_milestones=(1,)))
     straight_history = straight.train()
     straight_rng = rng_states()
 
     seed_everything(7)
-    first = build_trainer(tiny_settings(tmp_path / "b", num_epochs=1, lr_milestones=(1,)))
+    first = build_trainer(tiny(tmp_path / "b", num_epochs=1, lr_milestones=(1,)))
     first.train()
     seed_everything(1234)  # a resumed process starts with other RNG states: the checkpoint restores them
-    resumed = build_trainer(tiny_settings(tmp_path / "b", num_epochs=2, lr_milestones=(1,)))
+    resumed = build_trainer(tiny(tmp_path / "b", num_epochs=2, lr_milestones=(1,)))
     resumed_history = resumed.train(resume=True)
 
     assert resumed.epoch == straight.epoch == 2
@@ -102,28 +106,38 @@ def train_recording(settings) -> dict:
             "grads": {n: p.grad.clone() for n, p in net.named_parameters() if p.grad is not None}}
 
 
-def _ddp_worker(rank: int, world: int, port: int, workspace: str) -> None:
+def _ddp_worker(rank: int, world: int, port: int, workspace: str, task: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    settings = tiny_settings(Path(workspace), samples_per_epoch=4, batch_size=4)
+    settings = TINY[task](Path(workspace), samples_per_epoch=4, batch_size=4)
     torch.save(train_recording(settings), Path(workspace) / f"rank{rank}.pt")
     torch.distributed.destroy_process_group()
+
+
+def ddp_two_ranks(tmp_path: Path, task: str) -> list:
+    """What each of two DDP ranks recorded over one epoch of ``task``; both end with the same weights."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path), task), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
+    net_type = {"box2seg": "Box2SegNet", "lwl": "LWTLNet"}[task]
+    assert (tmp_path / "checkpoints" / f"ltr/{task}/tiny" / f"{net_type}_ep0001.pth.tar").is_file()
+    assert sorted(ranks[0]["indices"]) == [0, 2] and sorted(ranks[1]["indices"]) == [1, 3]  # disjoint, whole epoch
+    for name, a in ranks[0]["state"].items():
+        assert torch.equal(a, ranks[1]["state"][name]), f"{name} differs between ranks after a DDP step"
+    return ranks
+
+
+def test_ddp_lwl_two_cpu_processes(tmp_path, one_thread):
+    ddp_two_ranks(tmp_path, "lwl")
 
 
 def test_ddp_two_cpu_processes_equal_one_process(tmp_path, one_thread):
     """Two ranks split a batch of 4 (disjoint halves covering the epoch) and average their gradients: the
     same loss and gradients as one process on the whole batch."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
-    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
-    assert (tmp_path / "checkpoints" / "ltr/box2seg/tiny" / "Box2SegNet_ep0001.pth.tar").is_file()
-    assert sorted(ranks[0]["indices"]) == [0, 2] and sorted(ranks[1]["indices"]) == [1, 3]  # disjoint, whole epoch
-    for name, a in ranks[0]["state"].items():
-        assert torch.equal(a, ranks[1]["state"][name]), f"{name} differs between ranks after a DDP step"
-
+    ranks = ddp_two_ranks(tmp_path, "box2seg")
     single = train_recording(tiny_settings(tmp_path / "single", samples_per_epoch=4, batch_size=4))
     assert sorted(single["indices"]) == [0, 1, 2, 3]
     assert ranks[0]["loss"] == pytest.approx(single["loss"], rel=1e-5)
