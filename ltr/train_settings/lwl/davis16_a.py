@@ -7,8 +7,8 @@ boxes only); the 6 held-out sequences stay held out. Four settings differ only i
     davis16_ab_boxfill  (iii) A + B with the filled boxes as masks
     davis16_ab_true     (iv)  A + B with the true masks
 Network: LWL on a frozen EfficientNet-Lite0 (ImageNet weights from its pip package), 256-d target
-features, decoder width 32. 320x192 crops, batch 2, 10 epochs of 100 iterations, official
-stage-1 rates x5 (divided by 5 after epoch 8). Everything else as ``stage1``.
+features, decoder width 32. 320x192 crops, batch 2, 4 epochs of 100 iterations, official
+stage-1 rates x5 (divided by 5 after epoch 3). Everything else as ``stage1``.
 """
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def configure(settings) -> None:
     settings.output_size = (320, 192)  # (W, H), multiples of 32
     settings.batch_size = 2
     settings.samples_per_epoch = 2 * 100
-    settings.num_epochs = 10
-    settings.lr_milestones = (8,)
+    settings.num_epochs = 4
+    settings.lr_milestones = (3,)
     settings.learning_rates = {name: 5 * lr for name, lr in settings.learning_rates.items()}
     settings.num_workers = 1
     settings.net_kwargs = dict(backbone_type="efficientnet_lite0", backbone_pretrained=True,
