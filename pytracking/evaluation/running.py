@@ -124,6 +124,8 @@ def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask:
     sequence's bad annotations, then its unreadable frames). Raises SequenceFailure when it cannot be started."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+    if seq.error:  # an unreadable annotation: say which file, not "no visible target" (its boxes are NaN)
+        raise SequenceFailure(f"{seq.name}: {seq.error}")
     start = initial_frame(seq)
     if start is None:
         raise SequenceFailure(f"{seq.name}: no frame with a visible target to start from")

@@ -2,7 +2,7 @@
 DAVIS) or a damaged groundtruth file (box mode on a folder and on GOT-10k val). For each fault the
 user sees the file (and line) named on stderr and in the BAD INPUT list, the run completes (every
 frame gets a box: one line per frame in <seq>.txt, a mask per frame), the exit code is 1 and
-summary_<dataset>.json lists the problem."""
+summary_<dataset>.json lists the problem. An unreadable DAVIS annotation fails its sequence, named."""
 from __future__ import annotations
 
 import json
@@ -102,6 +102,17 @@ def test_a_damaged_frame_in_vos_mode_on_davis(fault, env, davis_clip, tiny_lwl, 
     assert boxes[BROKEN].tolist() == boxes[BROKEN - 1].tolist()
     assert not read_png(masks / "bear" / f"{BROKEN:05d}.png").any()
     assert 0 <= summary["measures"]["J-mean"] <= 1  # the run is still scored
+
+
+def test_an_unreadable_annotation_in_vos_mode_fails_its_sequence_naming_the_file(env, davis_clip, tiny_lwl,
+                                                                                tmp_path, capsys):
+    """Like box2mask: the sequence's boxes come from its annotations, so it is not tracked; the file is named."""
+    root = faults.copy_tree(davis_clip, tmp_path / "davis")
+    needle = faults.truncate(root / "Annotations" / "240p" / "bear" / f"{BROKEN:05d}.png")
+    code, out, err, results = run(env, ["lwl", "default", "--network", str(tiny_lwl), "--dataset", "davis2016_val",
+                                        "--root", str(root), "--resolution", "240p"], "default", capsys)
+    summary = check_reported(needle, code, out, err, results, "davis2016_val")
+    assert summary["missing"] == ["bear"] and not (results / "bear.txt").exists()
 
 
 # fault -> damage to groundtruth.txt, returning what the message must name: the file, or 'file:4'
