@@ -16,7 +16,8 @@ BOX2SEG_SEGMENTATION_PATH override them). Sequences with results are skipped. At
 scored (box measures; J and F when the dataset has masks): a table, and
 <results_path>/<tracker>/<run>/summary_<dataset>.{md,json}. Compare runs with
 pytracking/evaluation/tracking_report.py.
-Exit code 0; 1 when some input was bad (listed at the end); 2 on usage or configuration errors.
+Exit code 0; 1 when some input was bad (a frame, a groundtruth line; listed at the end and under
+"problems" in summary_<dataset>.json); 2 on usage or configuration errors.
 """
 from __future__ import annotations
 
@@ -150,6 +151,15 @@ def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMas
     return (lambda: LWL(net, params, device)), initial_mask, sequences, layout, info
 
 
+def bad_input(run: Dict[str, Any], initial_mask: InitialMask) -> List[str]:
+    """Every problem of the run (bad annotations, unreadable frames, sequences that could not start,
+    box2seg fallbacks): listed at the end and in summary_<dataset>.json, so that exit code 1 says why,
+    as the annotation tool's summary does."""
+    problems = [p for r in run["sequences"] for p in r["problems"]] + [f["reason"] for f in run["failed"]]
+    fallbacks = getattr(initial_mask, "fallbacks", [])
+    return problems + [f"{name}: box2seg gave an empty initial mask; started from the box" for name in fallbacks]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -160,15 +170,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout, log=_log)
     result = evaluate_run(sequences, layout.results_dir, layout.segmentation_dir, args.protocol,
                           layout.results_dir.name)
-    json_path, md_path = write_run_summary(result, layout.results_dir, args.dataset)
+    problems = bad_input(run, initial_mask)
+    json_path, md_path = write_run_summary({**result, "problems": problems}, layout.results_dir, args.dataset)
     print(run_markdown(result) if len(sequences) <= MAX_TABLE_ROWS else comparison_markdown([result], args.dataset))
     tracked = run["sequences"]
     print(f"{len(tracked)} sequences tracked ({sum(r['frames'] for r in tracked)} frames, "
           f"{sum(r['seconds'] for r in tracked):.1f} s), {run['already_done']} already had results; "
           f"summary: {md_path} and {json_path}")
-    problems = [p for r in tracked for p in r["problems"]] + [f["reason"] for f in run["failed"]]
-    fallbacks = getattr(initial_mask, "fallbacks", [])
-    problems += [f"{name}: box2seg gave an empty initial mask; started from the box" for name in fallbacks]
     if problems:
         print(f"\nBAD INPUT ({len(problems)}):\n  " + "\n  ".join(problems))
     return EXIT_BAD_INPUT if problems else EXIT_OK

@@ -110,7 +110,7 @@ def _sequences(source: Source) -> List[EvalSequence]:
             if seq.problems:
                 warnings.warn(f"{seq.name}: {len(seq.problems)} bad annotation(s), those frames have no box:\n  "
                               + "\n  ".join(seq.problems[:5]))
-            out.append(EvalSequence(seq.name, seq.frames, seq.boxes, visible=seq.visible))
+            out.append(EvalSequence(seq.name, seq.frames, seq.boxes, visible=seq.visible, problems=seq.problems))
     return out
 
 

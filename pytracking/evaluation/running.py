@@ -120,10 +120,12 @@ def _write_rows(path: Path, rows: np.ndarray, fmt: str) -> None:
 
 def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask: InitialMask, layout: ResultLayout,
                    progress: bool = True) -> Dict[str, Any]:
-    """Track one sequence and write its results; returns a record (frames, timing, problems).
-    Raises SequenceFailure when it cannot be started."""
+    """Track one sequence and write its results; returns a record (frames, timing, problems: the
+    sequence's bad annotations, then its unreadable frames). Raises SequenceFailure when it cannot be started."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+    if seq.error:  # an unreadable annotation: say which file, not "no visible target" (its boxes are NaN)
+        raise SequenceFailure(f"{seq.name}: {seq.error}")
     start = initial_frame(seq)
     if start is None:
         raise SequenceFailure(f"{seq.name}: no frame with a visible target to start from")
@@ -169,7 +171,7 @@ def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask:
     _write_rows(layout.box_file(seq.name), boxes, "%d")
     tracked = n - start - len(problems)
     return {"sequence": seq.name, "frames": n, "initial_frame": start, "seconds": float(times.sum()),
-            "fps": tracked / max(float(times.sum()), 1e-9), "problems": problems}
+            "fps": tracked / max(float(times.sum()), 1e-9), "problems": seq.problems + problems}
 
 
 def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[EvalSequence], mode: str,

@@ -27,6 +27,9 @@ class EvalSequence:
     ``object_id`` selects the label in indexed ground-truth masks; None means foreground = any
     non-zero value (single-object annotations such as DAVIS 2016's 0/255 PNGs). ``error`` says why
     the sequence cannot be evaluated at all (e.g. an unreadable annotation): it is reported as failed.
+    ``problems`` lists bad input found while loading that left some frames without a box (a broken
+    groundtruth line, a label file of the wrong length; "<file>:<line>: <what>"), so that a run on the
+    sequence can report them as the annotation tool does, instead of scoring fewer frames silently.
     """
     name: str
     frames: List[Path]
@@ -35,6 +38,7 @@ class EvalSequence:
     object_id: Optional[int] = None
     visible: Optional[np.ndarray] = None  # default: the frame has a box
     error: str = ""
+    problems: List[str] = field(default_factory=list)
     # Set by select(): the whole sequence and where these frames lie in it (context for temporal methods).
     origin: Optional["EvalSequence"] = field(default=None, repr=False, compare=False)
     origin_indices: Optional[List[int]] = field(default=None, repr=False, compare=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Dict
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ import torch
 from ltr.admin.loading import save_checkpoint
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50 as box2seg_net
 from ltr.models.lwl.lwl_net import steepest_descent_resnet50 as lwl_net
+from tracking_helpers import DAVIS_FRAMES, copy_clip
 
 CLIP_FRAMES = 20
 TINY = dict(backbone_type="efficientnet_lite0", out_feature_dim=32, decoder_mdim=8)
@@ -20,13 +22,7 @@ INFERENCE = {"crop_size": [64, 112], "search_area": 4.0, "normalization": "lite"
 @pytest.fixture(scope="session")
 def bag_clip(vot_bag_root: Path, tmp_path_factory) -> Path:
     """A 'bag' folder with its first 20 frames in imgs/ and their 20 polygon lines in groundtruth.txt."""
-    root = tmp_path_factory.mktemp("clips") / "bag"
-    (root / "imgs").mkdir(parents=True)
-    for frame in sorted((vot_bag_root / "imgs").glob("*.jpg"))[:CLIP_FRAMES]:
-        shutil.copy(frame, root / "imgs" / frame.name)
-    lines = (vot_bag_root / "groundtruth.txt").read_text().splitlines()[:CLIP_FRAMES]
-    (root / "groundtruth.txt").write_text("\n".join(lines) + "\n")
-    return root
+    return copy_clip(vot_bag_root, tmp_path_factory.mktemp("clips") / "bag", CLIP_FRAMES)
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +42,27 @@ def positive_box2seg(tmp_path_factory) -> Path:
         net.decoder.project.conv2.bias += 1000.0
     path = tmp_path_factory.mktemp("networks") / "box2seg_positive.pth.tar"
     return save_checkpoint(path, net, epoch=1, extra={"inference": INFERENCE})
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch) -> Dict[str, Path]:
+    """Results, masks and networks in a temporary folder, through the BOX2SEG_* overrides."""
+    paths = {k: tmp_path / k for k in ("results", "segmentation", "networks")}
+    monkeypatch.setenv("BOX2SEG_RESULTS_PATH", str(paths["results"]))
+    monkeypatch.setenv("BOX2SEG_SEGMENTATION_PATH", str(paths["segmentation"]))
+    monkeypatch.setenv("BOX2SEG_NETWORK_PATH", str(paths["networks"]))
+    return paths
+
+
+@pytest.fixture(scope="session")
+def davis_clip(davis16_root: Path, tmp_path_factory) -> Path:
+    """A DAVIS-2016 val tree ('bear', the first 8 frames at 240p) for VOS mode."""
+    root = tmp_path_factory.mktemp("davis")
+    for kind, suffix in (("JPEGImages", ".jpg"), ("Annotations", ".png")):
+        folder = root / kind / "240p" / "bear"
+        folder.mkdir(parents=True)
+        for f in sorted((davis16_root / kind / "240p" / "bear").glob("*" + suffix))[:DAVIS_FRAMES]:
+            shutil.copy(f, folder / f.name)
+    (root / "ImageSets" / "2016").mkdir(parents=True)
+    (root / "ImageSets" / "2016" / "val.txt").write_text("bear\n")
+    return root

@@ -4,61 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
-from typing import Dict
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from ltr.data.image_loader import imread_mask
 from pytracking.annotate.crop import box_region
 from pytracking.evaluation.datasets import load_folder
 from pytracking.evaluation.sequences import box_from_mask
 from pytracking.run_tracker import main
-
-DAVIS_FRAMES = 8
+from tracking_helpers import DAVIS_FRAMES, read_png, read_rows
 
 
 @pytest.fixture(autouse=True)
 def _one_thread(one_thread):
     """One intra-op thread (see tests/conftest.py)."""
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch) -> Dict[str, Path]:
-    """Results, masks and networks in a temporary folder, through the BOX2SEG_* overrides."""
-    paths = {k: tmp_path / k for k in ("results", "segmentation", "networks")}
-    monkeypatch.setenv("BOX2SEG_RESULTS_PATH", str(paths["results"]))
-    monkeypatch.setenv("BOX2SEG_SEGMENTATION_PATH", str(paths["segmentation"]))
-    monkeypatch.setenv("BOX2SEG_NETWORK_PATH", str(paths["networks"]))
-    return paths
-
-
-@pytest.fixture(scope="session")
-def davis_clip(davis16_root: Path, tmp_path_factory) -> Path:
-    """A DAVIS-2016 val tree ('bear', the first 8 frames at 240p) for VOS mode."""
-    root = tmp_path_factory.mktemp("davis")
-    for kind, suffix in (("JPEGImages", ".jpg"), ("Annotations", ".png")):
-        folder = root / kind / "240p" / "bear"
-        folder.mkdir(parents=True)
-        for f in sorted((davis16_root / kind / "240p" / "bear").glob("*" + suffix))[:DAVIS_FRAMES]:
-            shutil.copy(f, folder / f.name)
-    (root / "ImageSets" / "2016").mkdir(parents=True)
-    (root / "ImageSets" / "2016" / "val.txt").write_text("bear\n")
-    return root
-
-
-def read_png(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        assert image.mode == "P" and image.getpalette()[3:6] == [128, 0, 0], f"{path} is no DAVIS palette PNG"
-        return np.array(image)
-
-
-def read_rows(path: Path) -> np.ndarray:
-    lines = path.read_text().splitlines()
-    assert all(len(line.split("\t")) == 4 for line in lines), "rows must be 4 tab-separated values"
-    return np.array([[int(v) for v in line.split("\t")] for line in lines])
 
 
 def test_box_mode_on_the_bag_sequence(env, bag_clip, tiny_lwl, positive_box2seg, capsys):
