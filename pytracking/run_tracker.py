@@ -170,7 +170,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout, log=_log)
     result = evaluate_run(sequences, layout.results_dir, layout.segmentation_dir, args.protocol,
                           layout.results_dir.name)
-    problems = bad_input(run, initial_mask)
+    problems = bad_input(run, initial_mask) + [f"{name}: masks not scored: {why}"
+                                               for name, why in result["unscored"].items()]
     json_path, md_path = write_run_summary({**result, "problems": problems}, layout.results_dir, args.dataset)
     print(run_markdown(result) if len(sequences) <= MAX_TABLE_ROWS else comparison_markdown([result], args.dataset))
     tracked = run["sequences"]

@@ -97,7 +97,8 @@ def evaluate_run(sequences: Sequence[EvalSequence], results_dir: PathLike, segme
                  protocol: str = "davis", label: Optional[str] = None) -> Dict[str, Any]:
     """Box measures of a run's results and, when every sequence has ground-truth masks and the run has a
     masks folder, J and F under ``protocol``. Returns {"label", "results_dir", "segmentation_dir",
-    "protocol", "measures" (dataset values and curves), "sequences" (per sequence), "missing"}."""
+    "protocol", "measures" (dataset values and curves), "sequences" (per sequence), "missing" (no results),
+    "unscored" (masks that could not be scored, with why: counted as J = F = 0)}."""
     results_dir = Path(results_dir)
     per_seq: Dict[str, Dict[str, Any]] = {}
     missing = []
@@ -108,8 +109,10 @@ def evaluate_run(sequences: Sequence[EvalSequence], results_dir: PathLike, segme
             pred = np.full((len(seq), 4), np.nan)
         per_seq[seq.name] = sequence_measures(pred, seq.boxes, seq.visible, _image_size(seq))
     measures = dataset_measures(per_seq)
+    unscored: Dict[str, str] = {}
     if segmentation_dir is not None and all(s.gt_masks is not None for s in sequences):
         vos = evaluate_method(MaskFolder(segmentation_dir), sequences, protocol, progress=False)
+        unscored = {name: why for name, why in vos["failed"].items() if name not in missing}
         for m in ("J", "F"):
             measures.update({f"{m}-{k}": v for k, v in vos["dataset"][m].items()})
             for name, entry in per_seq.items():  # a sequence whose masks could not be read scores 0
@@ -120,7 +123,8 @@ def evaluate_run(sequences: Sequence[EvalSequence], results_dir: PathLike, segme
             entry["J&F-mean"] = (entry["J-mean"] + entry["F-mean"]) / 2
     return {"label": label or results_dir.name, "results_dir": str(results_dir),
             "segmentation_dir": None if segmentation_dir is None else str(segmentation_dir), "protocol": protocol,
-            "measures": measures, "sequences": per_seq, "missing": missing, "thresholds": thresholds()}
+            "measures": measures, "sequences": per_seq, "missing": missing, "unscored": unscored,
+            "thresholds": thresholds()}
 
 
 def _cell(value: Any) -> str:
@@ -147,6 +151,8 @@ def _notes(result: Mapping[str, Any]) -> List[str]:
     if result["missing"]:
         lines.append(f"No results for {len(result['missing'])} sequence(s), counted as lost: "
                      + ", ".join(result["missing"]) + ".")
+    for name, why in result.get("unscored", {}).items():
+        lines.append(f"{name}: masks not scored, counted as J = F = 0 ({why}).")
     return lines
 
 

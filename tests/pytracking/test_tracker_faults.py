@@ -158,3 +158,14 @@ def test_a_damaged_annotation_in_box_mode_on_got10k(fault, env, clip, tiny_lwl, 
     code, out, err, results = run(env, args, "default_box", capsys)
     check_reported(needle, code, out, err, results, "got10k_val")
     check_completed(results, env["segmentation"] / "lwl" / "default_box", "bag", FRAMES)
+
+
+def test_a_ground_truth_mask_of_the_wrong_size_is_listed_not_scored_silently(env, davis_clip, tiny_lwl, tmp_path,
+                                                                           capsys):
+    """The sequence is tracked (its boxes can still be read), but its J and F cannot be: listed, counted as 0."""
+    root = faults.copy_tree(davis_clip, tmp_path / "davis")
+    needle = faults.wrong_size(root / "Annotations" / "240p" / "bear" / f"{BROKEN:05d}.png")
+    code, out, err, results = run(env, ["lwl", "default", "--network", str(tiny_lwl), "--dataset", "davis2016_val",
+                                        "--root", str(root), "--resolution", "240p"], "default", capsys)
+    summary = check_reported(needle, code, out, err, results, "davis2016_val")
+    assert summary["unscored"].keys() == {"bear"} and summary["measures"]["J-mean"] == 0.0
