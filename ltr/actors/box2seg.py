@@ -19,17 +19,18 @@ def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 class Box2SegActor:
     """L = w · (L_Lovász(y, M) + L_Lovász(ŷ, M)) on the initial and refined logits (eq. 4).
 
+    ``solver`` is S's steepest-descent solver ('gemm' or the official 'double_backward': the same maths).
     ``disable_all_bn`` keeps every BatchNorm on its running statistics, as the official setting
     does (the batch of 4 sequences is too small for batch statistics).
     """
 
     def __init__(self, net: nn.Module, objective: nn.Module, loss_weight: float = 100.0,
-                 num_iter: Optional[int] = None, closed_form: bool = True, disable_all_bn: bool = True):
+                 num_iter: Optional[int] = None, solver: str = "gemm", disable_all_bn: bool = True):
         self.net = net
         self.objective = objective
         self.loss_weight = loss_weight
         self.num_iter = num_iter
-        self.closed_form = closed_form
+        self.solver = solver
         self.disable_all_bn = disable_all_bn
 
     def train(self, mode: bool = True) -> None:
@@ -38,8 +39,7 @@ class Box2SegActor:
             self.net.eval()
 
     def __call__(self, data: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
-        initial, refined = self.net(data["images"], data["boxes"], num_iter=self.num_iter,
-                                    closed_form=self.closed_form)
+        initial, refined = self.net(data["images"], data["boxes"], num_iter=self.num_iter, solver=self.solver)
         masks = data["masks"]
         loss_initial = self.objective(initial, masks)
         loss_refined = self.objective(refined, masks)

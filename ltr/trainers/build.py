@@ -79,7 +79,7 @@ def build_trainer(settings) -> Trainer:
     model = DistributedDataParallel(net, device_ids=[info.device] if info.device.type == "cuda" else None) \
         if info.distributed else net
     actor = Box2SegActor(model, LovaszSegLoss(per_image=False), loss_weight=settings.loss_weight,
-                         num_iter=settings.train_optim_iter, closed_form=settings.closed_form)
+                         num_iter=settings.train_optim_iter, solver=settings.solver)
     return Trainer(actor, train_set, optimizer, scheduler, settings, info, val_set=val_set)
 
 

@@ -84,7 +84,7 @@ def configure(settings) -> None:
     settings.default_lr = OFFICIAL_DEFAULT_LR
     settings.loss_weight = 100.0
     settings.train_optim_iter = 5
-    settings.closed_form = True  # same maths and gradients as double backward, fewer kernels
+    settings.solver = "gemm"  # S's steepest descent: batched matmuls; "double_backward" = the official maths
     settings.amp = None  # or "bf16"
     # network: the official STA arguments, frozen backbone
     backbone_type, weights = backbone_choice(settings.env)
