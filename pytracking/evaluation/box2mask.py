@@ -28,7 +28,7 @@ from ltr.data.image_loader import PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings
-from pytracking.annotate.run import UsageError, load_weights
+from pytracking.annotate.run import UsageError, add_mode_arguments, load_weights
 from pytracking.evaluation.baselines import Method, get_method
 from pytracking.evaluation.box2seg_method import Box2Seg, fixed_num_frames
 from pytracking.evaluation.datasets import DATASETS, get_dataset
@@ -82,6 +82,7 @@ def add_inference_arguments(p: argparse.ArgumentParser) -> None:
                    help="network input size, multiples of 16 (default 480x832)")
     g.add_argument("--batch-windows", type=int, default=d.batch_windows, help=f"windows segmented together (default {d.batch_windows})")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
+    add_mode_arguments(g)
     g.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
     g.add_argument("--workers", type=int, default=d.workers, help=f"threads reading frames (default {d.workers})")
 
@@ -107,7 +108,8 @@ def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
     if args.search_area <= 0:
         raise UsageError("--search-area must be positive")
     return dict(interval=args.interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
-                batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, device=args.device)
+                batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, device=args.device,
+                fast=args.fast, solver=args.solver)
 
 
 def load_sequences(args: argparse.Namespace) -> List[EvalSequence]:
@@ -226,7 +228,8 @@ def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], wei
     """What a summary was computed on: dataset, protocol, frames scored, box2seg settings, weights."""
     return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step,
             "interval": args.interval, "iters": args.iters, "crop_size": "x".join(map(str, args.crop_size)),
-            "search_area": args.search_area, "n_sequences": len(sequences),
+            "search_area": args.search_area, "mode": "fast" if args.fast else "exact", "solver": args.solver,
+            "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,
             "sequences": [s.name for s in sequences]}
 

@@ -37,9 +37,10 @@ class Box2Seg:
     """A box2seg checkpoint (ours or the official sta.pth.tar) as a box->mask method.
 
     ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
-    crop_size, batch_windows, bf16, workers; defaults: the paper's T=9, Δ=15, 15 iterations; the
-    paper uses Δ=5 on DAVIS). Frames without a box, or that the engine cannot use, get empty masks;
-    the latter are counted in ``notes`` as 'unusable'. Not thread-safe (one sequence at a time).
+    crop_size, batch_windows, bf16, workers, fast, solver; defaults: the paper's T=9, Δ=15, 15
+    iterations, exact mode; the paper uses Δ=5 on DAVIS). Frames without a box, or that the engine
+    cannot use, get empty masks; the latter are counted in ``notes`` as 'unusable'. Not thread-safe
+    (one sequence at a time).
     """
 
     def __init__(self, weights: Optional[PathLike] = None, net: Optional[Box2SegNet] = None, name: str = "box2seg",
