@@ -34,11 +34,11 @@ import torch
 
 from stages import (CONFIGS, StageTimer, add_device_arguments, box2seg_stages, device_name, peak_memory_mib,
                     reset_peak_memory, split_rows, table, timed, use_device)
-from ltr.admin.loading import load_network
 from ltr.data.image_loader import imread_mask, imread_rgb
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
 from pytracking.annotate.crop import crop_frame, paste_mask, parse_size
-from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame
+from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
+from pytracking.annotate.run import UsageError, load_weights
 from pytracking.annotate.sources import TargetSequence
 from pytracking.annotate.writer import write_mask
 from pytracking.evaluation.sequences import box_from_mask
@@ -154,8 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_device_arguments(p)
     p.add_argument("--config", choices=CONFIGS, help="network preset without --weights (default: lite on CPU, paper on "
                    "GPU): " + "; ".join(f"{k}: {v['description']}" for k, v in CONFIGS.items()))
-    p.add_argument("--crop-size", type=parse_size, help="HxW (default: the preset's, 192x320 or 480x832)")
-    p.add_argument("--search-area", type=float, default=AnnotateSettings().search_area)
+    p.add_argument("--crop-size", type=parse_size, help="HxW (default: the checkpoint's, else the preset's, 192x320 "
+                   "or 480x832)")
+    p.add_argument("--search-area", type=float, help="crop side / box side (default: the checkpoint's, else "
+                   f"{AnnotateSettings().search_area:g})")
     p.add_argument("--frames", type=int, help="sequence length (default 12 on CPU, 150 on GPU)")
     p.add_argument("--interval", type=int, help="Δ (default 1 on CPU so that a short run has full windows, 15 on GPU)")
     p.add_argument("--num-frames", type=int, default=9, help="T")
@@ -175,18 +177,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: List[str] = None) -> int:
     args = build_parser().parse_args(argv)
-    device = use_device(args)
+    try:
+        device = use_device(args)
+        for flag in ("frames", "interval", "num_frames", "iters", "batch_windows", "repeats", "davis_frame_step"):
+            if getattr(args, flag) is not None and getattr(args, flag) < 1:
+                raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+        frames = SHARED_DAVIS / "JPEGImages" / "240p"
+        if not args.synthetic and frames.is_dir() and not (frames / args.sequence).is_dir():
+            raise UsageError(f"no DAVIS-2016 sequence {args.sequence!r} in {frames}")
+        net = load_weights(args.weights, "") if args.weights else None
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     gpu = device.type == "cuda"
     config = args.config or ("paper" if gpu else "lite")
-    if args.weights:
-        net, config = load_network(args.weights), f"weights {args.weights}"
-    else:
+    if net is None:
         torch.manual_seed(0)
         net = steepest_descent_resnet50(**CONFIGS[config]["net"])
-    settings = AnnotateSettings(num_frames=args.num_frames, interval=args.interval or (15 if gpu else 1),
-                                iters=args.iters, search_area=args.search_area,
-                                crop_size=args.crop_size or CONFIGS.get(config, CONFIGS["lite"])["crop"],
-                                batch_windows=args.batch_windows, bf16=args.bf16)
+    else:
+        config = f"weights {args.weights}"
+    # crop size and search area: given, else what the checkpoint was trained for, else the preset's
+    settings = settings_for(net, num_frames=args.num_frames, interval=args.interval or (15 if gpu else 1),
+                            iters=args.iters, search_area=args.search_area,
+                            crop_size=args.crop_size or (None if args.weights else CONFIGS[config]["crop"]),
+                            batch_windows=args.batch_windows, bf16=args.bf16)
     count = args.frames or (150 if gpu else 12)
     annotators = {mode: Annotator(net, replace(settings, **fields), device) for mode, fields in MODES.items()}
     result: Dict = {"device": device_name(device), "config": config, "settings": asdict(settings)}
@@ -240,7 +254,7 @@ def main(argv: List[str] = None) -> int:
     result.update(frames=n, sequence=seq.name, seconds=seconds, frames_per_second=fps, peak_memory_mib=peaks,
                   split_seconds=splits)
     if args.davis_j:
-        result["davis_j"] = davis_j(net, settings, args.device, args.davis_sequences,
+        result["davis_j"] = davis_j(net, settings, str(device), args.davis_sequences,
                                     args.davis_frame_step)
         dj = result["davis_j"]
         print(f"\nDAVIS-2016 held-out ({len(dj['sequences'])} sequences, {dj['frames']} frames scored, "

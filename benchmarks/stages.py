@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import resource
 import time
 from collections import defaultdict
@@ -15,6 +16,8 @@ from typing import Callable, Dict, Iterator, List, Sequence
 
 import torch
 import torch.nn as nn
+
+from pytracking.annotate.run import UsageError, pick_device
 
 # Network presets: the CPU-sized EfficientNet-Lite network and the paper's (official) ResNet-50 one.
 CONFIGS = {
@@ -32,15 +35,18 @@ def box2seg_stages(net: nn.Module) -> Dict[str, List[nn.Module]]:
 
 
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's; 1 is steadier on a busy machine)")
 
 
 def use_device(args: argparse.Namespace) -> torch.device:
-    """The device of ``add_device_arguments``, after setting the CPU threads."""
+    """The device of ``add_device_arguments`` (UsageError if it is not usable here), after setting the CPU
+    threads."""
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads must be at least 1")
     if args.threads:
         torch.set_num_threads(args.threads)
-    return torch.device(args.device)
+    return pick_device(args.device, os.environ)
 
 
 def synchronize(device: torch.device) -> None:

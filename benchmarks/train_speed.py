@@ -32,11 +32,12 @@ from ltr.models.meta.steepestdescent import SOLVERS
 from ltr.trainers.build import build_trainer
 from ltr.trainers.trainer import Trainer, move_to
 from pytracking.annotate.crop import parse_size
+from pytracking.annotate.run import UsageError
 
 STAGES = ("loader", "backbone", "encoders", "S", "decoder", "loss and rest of forward", "backward", "optimizer")
 
 
-def build(args: argparse.Namespace, workspace: str) -> Trainer:
+def build(args: argparse.Namespace, device: torch.device, workspace: str) -> Trainer:
     """The train setting with the benchmark's sizes and network, on the requested device."""
     settings = Settings()
     settings.project_path = f"ltr/box2seg/{args.setting}_speed"
@@ -49,7 +50,7 @@ def build(args: argparse.Namespace, workspace: str) -> Trainer:
     settings.net_kwargs = dict(CONFIGS[args.config]["net"], backbone_pretrained=False)
     settings.calibrate_random_backbone = 0  # speed does not depend on the weights
     settings.amp = "bf16" if args.bf16 else None
-    settings.use_gpu = args.device.startswith("cuda")
+    settings.use_gpu = device.type == "cuda"
     settings.tensorboard = False
     return build_trainer(settings)
 
@@ -58,6 +59,8 @@ def batches(trainer: Trainer) -> Iterator[Dict]:
     """Training batches on the device, forever."""
     while True:
         for data in trainer.loader:
+            for bookkeeping in ("replaced", "annotation_problems"):  # the trainer's, not the step's
+                data.pop(bookkeeping, None)
             yield move_to(data, trainer.info.device)
 
 
@@ -98,9 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: List[str] = None) -> int:
     args = build_parser().parse_args(argv)
-    device = use_device(args)
+    try:
+        device = use_device(args)
+        for flag in ("num_frames", "batch", "iters", "repeats"):
+            if getattr(args, flag) < 1:
+                raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as workspace:
-        trainer = build(args, workspace)
+        trainer = build(args, device, workspace)
         trainer.actor.train(True)
         net = trainer.actor.net
         data = batches(trainer)

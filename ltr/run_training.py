@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train a network: ``python ltr/run_training.py <module> <setting>`` (e.g. ``box2seg default``).
+"""Train a network: ``python ltr/run_training.py <module> <setting>`` (e.g. ``box2seg default``, ``lwl stage1``).
 
 Runs on one GPU (or the CPU) as is; under ``torchrun --nproc_per_node N`` it trains with
 DistributedDataParallel on N GPUs (also across nodes). Checkpoints go to
@@ -12,15 +12,33 @@ import argparse
 import importlib
 import multiprocessing
 import os
+import pkgutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
+SETTINGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_settings")
+
+
+def _available(folder: str) -> str:
+    names = sorted(m.name for m in pkgutil.iter_modules([folder]) if not m.name.startswith("_"))
+    return ", ".join(names) or "none"
+
+
+def _usage_error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv=None) -> int:
+    """Exit code 0: trained; 1: trained, but some samples were replaced (unreadable data) or annotations
+    were bad (both listed in the train log); 2: a usage or configuration error (one line on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("train_module", help="package in ltr/train_settings, e.g. box2seg")
-    parser.add_argument("train_name", help="setting in that package, e.g. default, davis16, synthetic, paper_lr")
+    parser.add_argument("train_module", help="package in ltr/train_settings: box2seg or lwl")
+    parser.add_argument("train_name", help="setting in that package, e.g. box2seg: default, davis16, synthetic; "
+                                           "lwl: stage1, stage2, box2seg_finetune, davis16_a")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint of this setting")
     parser.add_argument("--epochs", type=int, help="override the number of epochs")
     parser.add_argument("--workspace", help="override the workspace directory (checkpoints, logs)")
@@ -29,10 +47,15 @@ def main(argv=None) -> int:
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
     parser.add_argument("--cudnn-benchmark", type=int, default=1, help="cudnn.benchmark (default 1)")
     args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        return _usage_error("--epochs must be at least 1")
+    if args.workers is not None and args.workers < 0:
+        return _usage_error("--workers must be 0 or more")
 
     import cv2
     import torch
 
+    from ltr.admin.environment import ConfigError
     from ltr.admin.settings import Settings
     from ltr.trainers.build import run
 
@@ -40,10 +63,17 @@ def main(argv=None) -> int:
     torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)
     if multiprocessing.get_start_method(allow_none=True) is None:
         multiprocessing.set_start_method("spawn")
+    package = f"ltr.train_settings.{args.train_module}"
     try:
-        setting = importlib.import_module(f"ltr.train_settings.{args.train_module}.{args.train_name}")
+        setting = importlib.import_module(f"{package}.{args.train_name}")
     except ModuleNotFoundError as err:
-        parser.error(f"no train setting ltr/train_settings/{args.train_module}/{args.train_name}.py ({err})")
+        if err.name == package:
+            return _usage_error(f"no train module ltr/train_settings/{args.train_module}; available: "
+                                f"{_available(SETTINGS_DIR)}")
+        if err.name == f"{package}.{args.train_name}":
+            return _usage_error(f"no train setting ltr/train_settings/{args.train_module}/{args.train_name}.py; "
+                                f"available: {_available(os.path.join(SETTINGS_DIR, args.train_module))}")
+        raise  # something the setting imports is missing: a real error, with its traceback
     settings = Settings()
     settings.module_name, settings.script_name = args.train_module, args.train_name
     settings.project_path = f"ltr/{args.train_module}/{args.train_name}"
@@ -60,8 +90,19 @@ def main(argv=None) -> int:
     if args.cpu:
         settings.use_gpu = False
     print(f"[train] {settings.project_path}: {getattr(settings, 'description', '')}")
-    run(settings, resume=args.resume)
-    return 0
+    try:
+        history = run(settings, resume=args.resume)
+    except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
+        return _usage_error(str(err))
+    replaced, problems = (int(sum(epoch.get(f"Data/{k}", 0) for epoch in history))
+                          for k in ("replaced_samples", "annotation_problems"))
+    if replaced or problems:
+        print(f"[train] done, but {replaced} samples were replaced because their data could not be read and "
+              f"{problems} bad annotations were found; each is listed under 'replaced_samples' and "
+              f"'annotation_problems' in {settings.env.workspace_dir}/checkpoints/{settings.project_path}/"
+              "train_log.jsonl", file=sys.stderr)
+        return EXIT_SKIPPED
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -17,6 +17,15 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ENV_PREFIX = "BOX2SEG_"
 
 
+class ConfigError(ValueError):
+    """A configuration mistake the user can fix (a dataset that is not configured, an unknown sequence,
+    a setting that cannot work); command lines print its message as one line and exit with code 2."""
+
+
+class ConfigPathError(ConfigError, FileNotFoundError):
+    """A configured or given file or folder that does not exist."""
+
+
 def _shared(sub: str) -> str:
     """A dataset folder in the development checkout's ``../shared/data``, or '' when absent."""
     p = SHARED_DATA / sub

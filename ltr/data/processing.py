@@ -6,13 +6,14 @@ Sizes are (W, H) throughout, like pytracking's LTR ``output_sz``; boxes are [x, 
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 import torch
 
-from ltr.data.transforms import adjust_brightness, hflip, normalize_image, to_grayscale
+from ltr.data.transforms import (adjust_brightness, hflip, normalize_image, rotation_scale_matrix, to_grayscale,
+                                 warp_affine, warp_box)
 
 Size = Tuple[int, int]
 CROP_MODES = ("replicate", "inside", "inside_major")
@@ -92,14 +93,15 @@ class BoxToMaskProcessing:
     None, ...} and the sample's random generator; returns {'images' (T,3,H,W), 'masks' (T,H,W) 0/1,
     'boxes' (T,4) tight boxes of the output masks, 'mask_valid' (T,) bool, 'dataset', ...} where
     H, W come from ``output_size`` = (W, H). Frames without masks get zero masks, mask_valid False
-    and their given box mapped into the crop.
+    and their given box mapped into the crop. ``max_rotation`` (degrees) and ``max_scale`` (log
+    scale) enable LWL's random rotation and scaling of each crop; STA uses none.
     """
 
     def __init__(self, output_size: Size = (832, 480), search_area_factor: float = 5.0,
                  crop_mode: str = "inside_major", max_scale_change: Optional[float] = None,
                  scale_jitter: float = 0.25, center_jitter: Union[float, Sequence[float]] = 3.0,
                  p_grayscale: float = 0.05, p_flip: float = 0.5, brightness_jitter: float = 0.2,
-                 normalization: str = "bgr255"):
+                 normalization: str = "bgr255", max_rotation: float = 0.0, max_scale: float = 0.0):
         if crop_mode not in CROP_MODES:
             raise ValueError(f"unknown crop mode {crop_mode!r}; choose one of {CROP_MODES}")
         normalize_image(torch.zeros(3, 1, 1), normalization)  # fail early on an unknown name
@@ -113,40 +115,91 @@ class BoxToMaskProcessing:
         self.p_flip = p_flip
         self.brightness_jitter = brightness_jitter
         self.normalization = normalization
+        self.max_rotation = max_rotation
+        self.max_scale = max_scale
 
     def __call__(self, data: Dict, rng: np.random.Generator) -> Dict:
-        images = list(data["images"])
-        boxes = [np.asarray(b, dtype=np.float64) for b in data["boxes"]]
-        masks = data.get("masks")
+        images, masks, boxes = self.joint(data["images"], data.get("masks"), data["boxes"], rng)
+        images, masks, boxes = self.frames(images, masks, boxes, rng, self.scale_jitter, self.center_jitter)
+        out = {"images": images, "masks": masks, "boxes": boxes,
+               "mask_valid": torch.full((len(images),), data.get("masks") is not None, dtype=torch.bool)}
+        out.update({k: data[k] for k in ("dataset", "sequence") if k in data})
+        if "frame_ids" in data:
+            out["frame_ids"] = torch.as_tensor(data["frame_ids"], dtype=torch.long)
+        return out
+
+    def joint(self, images: Sequence[np.ndarray], masks: Optional[Sequence], boxes: Sequence, rng: np.random.Generator
+              ) -> Tuple[List[np.ndarray], Optional[List[np.ndarray]], List[np.ndarray]]:
+        """Binary uint8 masks, float boxes, and grayscale / flip decided once for all the frames."""
+        images = list(images)
+        boxes = [np.asarray(b, dtype=np.float64) for b in boxes]
         if masks is not None:
             masks = [(np.asarray(m) > 0).astype(np.uint8) for m in masks]
         if rng.random() < self.p_grayscale:
             images = [to_grayscale(im) for im in images]
         if rng.random() < self.p_flip:
             images, masks, boxes = hflip(images, masks, boxes)
+        return images, masks, boxes
 
+    def frames(self, images: List[np.ndarray], masks: Optional[List[np.ndarray]], boxes: List[np.ndarray],
+               rng: np.random.Generator, scale_jitter: float, center_jitter: Union[float, Sequence[float]]
+               ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per frame: a crop around the jittered box, a random rotation / scaling (when enabled), brightness
+        jitter and normalisation -> images (T,3,H,W), masks (T,H,W) (zeros without masks) and boxes
+        (T,4): the tight box of the output mask, else the given box mapped into the output."""
         out_w, out_h = self.output_size
         out_images, out_masks, out_boxes = [], [], []
         for i, (image, box) in enumerate(zip(images, boxes)):
-            jittered = jitter_box(box, rng, self.scale_jitter, self.center_jitter)
+            jittered = jitter_box(box, rng, scale_jitter, center_jitter)
             crop = crop_box(jittered, (image.shape[1], image.shape[0]), self.search_area_factor,
                             self.output_size, self.crop_mode, self.max_scale_change)
-            patch = torch.from_numpy(crop_image(image, crop, self.output_size)).permute(2, 0, 1).float()
+            patch = crop_image(image, crop, self.output_size)
+            mask = np.zeros((out_h, out_w), np.uint8) if masks is None else \
+                crop_image(masks[i], crop, self.output_size, is_mask=True)
+            out_box = map_box_to_crop(box, crop, self.output_size)
+            if self.max_rotation or self.max_scale:
+                angle = rng.uniform(-self.max_rotation, self.max_rotation)
+                scale = np.exp(rng.uniform(-self.max_scale, self.max_scale))
+                warp = rotation_scale_matrix(self.output_size, angle, scale)
+                patch, mask = warp_affine(patch, warp), warp_affine(mask, warp, is_mask=True)
+                out_box = warp_box(out_box, warp)
+            patch = torch.from_numpy(patch).permute(2, 0, 1).float()
             low = max(0.0, 1.0 - self.brightness_jitter)
             patch = adjust_brightness(patch, rng.uniform(low, 1.0 + self.brightness_jitter))
             out_images.append(normalize_image(patch, self.normalization))
-            if masks is None:
-                mask = np.zeros((out_h, out_w), np.uint8)
-            else:
-                mask = crop_image(masks[i], crop, self.output_size, is_mask=True)
             out_masks.append(torch.from_numpy(mask.astype(np.float32)))
-            out_boxes.append(mask_to_box(mask) if mask.any() else map_box_to_crop(box, crop, self.output_size))
+            out_boxes.append(mask_to_box(mask) if mask.any() else out_box)
+        return (torch.stack(out_images), torch.stack(out_masks),
+                torch.as_tensor(np.stack(out_boxes), dtype=torch.float32))
 
-        out = {"images": torch.stack(out_images),
-               "masks": torch.stack(out_masks),
-               "boxes": torch.as_tensor(np.stack(out_boxes), dtype=torch.float32),
-               "mask_valid": torch.full((len(images),), masks is not None, dtype=torch.bool)}
-        out.update({k: data[k] for k in ("dataset", "sequence") if k in data})
-        if "frame_ids" in data:
-            out["frame_ids"] = torch.as_tensor(data["frame_ids"], dtype=torch.long)
+
+class LWLProcessing(BoxToMaskProcessing):
+    """LWL training processing (facts §5.6): the train and the test frames each get their own joint
+    grayscale / flip, then every frame a crop around a box jittered with its split's factors, a random
+    rotation (±15°) and scaling (exp ±0.2), brightness jitter and normalisation.
+
+    Takes the LWLSampler's raw sample and returns, for s in ('train', 'test'), 's_images' (F,3,H,W),
+    's_masks' (F,H,W) 0/1, 's_boxes' (F,4) tight boxes of the masks and 's_frame_ids', plus 'dataset'
+    and 'sequence'. ``scale_jitter`` / ``center_jitter`` are the train frames' factors.
+    """
+
+    def __init__(self, output_size: Size = (832, 480), search_area_factor: float = 5.0,
+                 scale_jitter: float = 0.25, center_jitter: Union[float, Sequence[float]] = 3.0,
+                 test_scale_jitter: float = 0.5, test_center_jitter: Union[float, Sequence[float]] = (5.5, 4.5),
+                 max_rotation: float = 15.0, max_scale: float = 0.2, **kwargs):
+        super().__init__(output_size=output_size, search_area_factor=search_area_factor, scale_jitter=scale_jitter,
+                         center_jitter=center_jitter, max_rotation=max_rotation, max_scale=max_scale, **kwargs)
+        self.test_scale_jitter = test_scale_jitter
+        self.test_center_jitter = test_center_jitter
+
+    def __call__(self, data: Dict, rng: np.random.Generator) -> Dict:
+        out = {k: data[k] for k in ("dataset", "sequence") if k in data}
+        jitter = {"train": (self.scale_jitter, self.center_jitter),
+                  "test": (self.test_scale_jitter, self.test_center_jitter)}
+        for split, (scale_jitter, center_jitter) in jitter.items():
+            images, masks, boxes = self.joint(data[f"{split}_images"], data[f"{split}_masks"],
+                                              data[f"{split}_boxes"], rng)
+            images, masks, boxes = self.frames(images, masks, boxes, rng, scale_jitter, center_jitter)
+            out.update({f"{split}_images": images, f"{split}_masks": masks, f"{split}_boxes": boxes,
+                        f"{split}_frame_ids": torch.as_tensor(data[f"{split}_frame_ids"], dtype=torch.long)})
         return out

@@ -55,3 +55,26 @@ def hflip(images: Sequence[np.ndarray], masks: Optional[Sequence[np.ndarray]], b
 def adjust_brightness(image: torch.Tensor, factor: float) -> torch.Tensor:
     """Scale a 0..255 float image by ``factor``, clamped to the valid range."""
     return (image * factor).clamp_(0.0, 255.0)
+
+
+def rotation_scale_matrix(size: Tuple[int, int], angle: float, scale: float) -> np.ndarray:
+    """2x3 affine map rotating by ``angle`` degrees (counter-clockwise) and scaling about the centre
+    of a (W, H) image; the official RandomAffine without shear, aspect change or flip."""
+    center = ((size[0] - 1) / 2.0, (size[1] - 1) / 2.0)
+    return cv2.getRotationMatrix2D(center, angle, scale)
+
+
+def warp_affine(image: np.ndarray, matrix: np.ndarray, is_mask: bool = False) -> np.ndarray:
+    """Apply a 2x3 map to an image (bilinear) or mask (nearest), same size, zeros outside."""
+    flags = cv2.INTER_NEAREST if is_mask else cv2.INTER_LINEAR
+    return cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), flags=flags,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def warp_box(box: Sequence[float], matrix: np.ndarray) -> np.ndarray:
+    """The [x, y, w, h] box enclosing the mapped corners of a box."""
+    x, y, w, h = (float(v) for v in box)
+    corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]])
+    mapped = corners @ np.asarray(matrix, dtype=np.float64).T
+    low, high = mapped.min(0), mapped.max(0)
+    return np.concatenate([low, high - low])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ltr.admin.environment import ConfigError, ConfigPathError
 from ltr.data.image_loader import PathLike
 from ltr.dataset.vos_base import VOSDataset, dataset_root, restrict
 
@@ -15,7 +16,7 @@ def default_resolution(root: Path) -> str:
     image_root = root / "JPEGImages"
     found = sorted(p.name for p in image_root.iterdir() if p.is_dir()) if image_root.is_dir() else []
     if not found:
-        raise FileNotFoundError(f"no resolution folders in {image_root} (is this a DAVIS root?)")
+        raise ConfigPathError(f"no resolution folders in {image_root} (is this a DAVIS root?)")
     return "480p" if "480p" in found else found[0]
 
 
@@ -29,14 +30,14 @@ class Davis(VOSDataset):
                  resolution: Optional[str] = None, sequences: Optional[Sequence[str]] = None,
                  multiobj: bool = False, vis_threshold: int = 10, meta_path: Optional[PathLike] = None):
         if version not in ("2016", "2017"):
-            raise ValueError(f"DAVIS version must be '2016' or '2017', got {version!r}")
+            raise ConfigError(f"DAVIS version must be '2016' or '2017', got {version!r}")
         if multiobj:
             raise NotImplementedError("multiobj=True is not supported: samples are single objects")
         root = dataset_root(root, "davis16_dir" if version == "2016" else "davis_dir", f"DAVIS {version}")
         resolution = resolution or default_resolution(root)
         anno_root = root / "Annotations" / resolution
         if not anno_root.is_dir():
-            raise FileNotFoundError(f"DAVIS annotations not found: {anno_root}")
+            raise ConfigPathError(f"DAVIS annotations not found: {anno_root}")
         split_file = root / "ImageSets" / version / f"{split}.txt"
         if split_file.is_file():
             available = [line.strip() for line in split_file.read_text().splitlines() if line.strip()]

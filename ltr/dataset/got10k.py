@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from ltr.admin.environment import ConfigPathError
 from ltr.data.tracking_files import read_flags, read_ints
 from ltr.data.image_loader import PathLike
 from ltr.dataset.vos_base import TrackingDataset, dataset_root, restrict
@@ -25,7 +26,7 @@ class Got10k(TrackingDataset):
         root = dataset_root(root, "got10k_dir", "GOT-10k")
         list_file = root / "list.txt"
         if not list_file.is_file():
-            raise FileNotFoundError(f"GOT-10k sequence list not found: {list_file}")
+            raise ConfigPathError(f"GOT-10k sequence list not found: {list_file}")
         available = [line.strip() for line in list_file.read_text().splitlines() if line.strip()]
         super().__init__(root, restrict(available, sequences, f"GOT-10k at {root}"), mask_root)
 

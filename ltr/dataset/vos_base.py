@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ltr.admin.environment import env_settings
-from ltr.data.image_loader import PathLike, imread_indexed, imread_rgb
+from ltr.admin.environment import ConfigError, ConfigPathError, env_settings
+from ltr.data.image_loader import (ImageReadError, PathLike, check_mask_size, imread_binary_mask, imread_indexed,
+                                   imread_rgb)
 from ltr.data.processing import mask_to_box
 from ltr.data.tracking_files import read_boxes
 from ltr.dataset.base_video_dataset import BaseVideoDataset
@@ -34,13 +35,19 @@ def read_labels(path: PathLike, binary: bool) -> np.ndarray:
 
 
 def scan_video(anno_dir: Path, binary: bool) -> VideoMeta:
-    """Per-frame pixel count and tight box of every object in a video's annotation PNGs."""
+    """Per-frame pixel count and tight box of every object in a video's annotation PNGs; an unreadable
+    PNG is listed under 'unreadable' and its frame has no object (so it is never sampled)."""
     files = sorted(anno_dir.glob("*.png"))
     if not files:
         raise FileNotFoundError(f"no annotation PNGs in {anno_dir}")
-    per_frame, shape = [], None
+    per_frame, shape, unreadable = [], None, []
     for f in files:
-        labels = read_labels(f, binary)
+        try:
+            labels = read_labels(f, binary)
+        except ImageReadError as err:
+            unreadable.append(str(err))
+            per_frame.append({})
+            continue
         shape = list(labels.shape)
         counts = np.bincount(labels.ravel())
         per_frame.append({int(k): (int(counts[k]), mask_to_box(labels == k).tolist())
@@ -49,7 +56,8 @@ def scan_video(anno_dir: Path, binary: bool) -> VideoMeta:
     for obj in sorted(set().union(*per_frame)):
         stats = [frame.get(obj, (0, [0.0, 0.0, 0.0, 0.0])) for frame in per_frame]
         objects[str(obj)] = {"pixels": [s[0] for s in stats], "bbox": [s[1] for s in stats]}
-    return {"shape": shape, "frames": [f.stem for f in files], "objects": objects}
+    meta = {"shape": shape, "frames": [f.stem for f in files], "objects": objects}
+    return {**meta, "unreadable": unreadable} if unreadable else meta
 
 
 def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], binary: bool) -> Dict[str, VideoMeta]:
@@ -68,11 +76,15 @@ def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], bin
             scanned = pool.map(lambda v: scan_video(anno_root / v, binary), missing)
             cache.update(zip(missing, tqdm(scanned, total=len(missing), desc=f"scanning {anno_root}",
                                            disable=len(missing) < 100)))
+        problems = [p for v in missing for p in cache[v].get("unreadable", [])]
+        if problems:
+            warnings.warn(f"{len(problems)} unreadable annotation(s) in {anno_root}; their frames are not sampled "
+                          "(fix them and run again: such videos are not cached):\n  " + "\n  ".join(problems[:10]))
         try:
             meta_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
             with open(tmp, "w") as f:
-                json.dump(cache, f)
+                json.dump({v: m for v, m in cache.items() if "unreadable" not in m}, f)
             os.replace(tmp, meta_path)
         except OSError as err:
             warnings.warn(f"could not cache annotation metadata in {meta_path} ({err}); it will be rescanned")
@@ -85,11 +97,11 @@ def dataset_root(root: Optional[PathLike], env_field: str, what: str, env=None,
     if root is None:
         root = getattr(env_settings() if env is None else env, env_field, "")
         if not root:
-            raise ValueError(f"no {what} root given and {env_field!r} is not configured "
-                             f"({local_file} or BOX2SEG_{env_field.upper()})")
+            raise ConfigError(f"no {what} root given and {env_field!r} is not configured "
+                              f"({local_file} or BOX2SEG_{env_field.upper()})")
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"{what} root not found: {root}")
+        raise ConfigPathError(f"{what} root not found: {root}")
     return root
 
 
@@ -99,7 +111,7 @@ def restrict(available: Sequence[str], wanted: Optional[Sequence[str]], what: st
         return list(available)
     missing = sorted(set(wanted) - set(available))
     if missing:
-        raise ValueError(f"{what}: unknown sequences {missing}")
+        raise ConfigError(f"{what}: unknown sequences {missing}")
     return list(wanted)
 
 
@@ -119,6 +131,8 @@ class VOSDataset(BaseVideoDataset):
         if objects is None:
             objects = {v: sorted(self.meta[v]["objects"], key=int) for v in videos}
         self.samples: List[Tuple[str, str]] = [(v, o) for v in videos for o in objects[v]]
+        self.problems: Dict[str, List[str]] = {self.get_sequence_name(i): list(self.meta[v]["unreadable"])
+                                               for i, (v, _) in enumerate(self.samples) if "unreadable" in self.meta[v]}
 
     def has_masks(self) -> bool:
         return True
@@ -129,6 +143,10 @@ class VOSDataset(BaseVideoDataset):
     def get_sequence_name(self, seq_id: int) -> str:
         video, obj = self.samples[seq_id]
         return video if self.binary else f"{video}_{obj}"
+
+    def frame_names(self, seq_id: int) -> List[str]:
+        """File stems of the sequence's frames (frame id i -> ``<stem>.jpg`` / ``<stem>.png``)."""
+        return list(self.meta[self.samples[seq_id][0]]["frames"])
 
     def get_sequence_info(self, seq_id: int) -> Dict[str, torch.Tensor]:
         video, obj = self.samples[seq_id]
@@ -143,9 +161,14 @@ class VOSDataset(BaseVideoDataset):
                    ) -> Tuple[List[np.ndarray], Dict[str, List[torch.Tensor]], Dict]:
         video, obj = self.samples[seq_id]
         info = self.get_sequence_info(seq_id) if info is None else info
-        stems = [self.meta[video]["frames"][f] for f in frame_ids]
+        stems = [self.frame_names(seq_id)[f] for f in frame_ids]
         frames = [imread_rgb(self.image_root / video / f"{s}.jpg") for s in stems]
-        masks = [read_labels(self.anno_root / video / f"{s}.png", self.binary) == int(obj) for s in stems]
+        masks = []
+        for stem, frame in zip(stems, frames):
+            path = self.anno_root / video / f"{stem}.png"
+            labels = read_labels(path, self.binary)
+            check_mask_size(labels, frame.shape[:2], path, self.image_root / video / f"{stem}.jpg")
+            masks.append(labels == int(obj))
         annos = {k: [v[f] for f in frame_ids] for k, v in info.items()}
         annos["mask"] = [torch.from_numpy(m.astype(np.float32)) for m in masks]
         annos["bbox"] = [torch.tensor(mask_to_box(m), dtype=torch.float32) for m in masks]
@@ -157,7 +180,7 @@ class TrackingDataset(BaseVideoDataset):
     ``<mask_root>/<sequence>/%08d.png`` (frame numbers from 1, foreground > 0).
 
     With masks, frames without a mask file are not visible. Malformed annotation lines make their
-    frame not visible, with a warning naming the file and line.
+    frame not visible, with a warning naming the file and line; ``problems`` keeps them by sequence.
     """
 
     def __init__(self, root: PathLike, names: Sequence[str], mask_root: Optional[PathLike] = None):
@@ -172,6 +195,7 @@ class TrackingDataset(BaseVideoDataset):
             names = with_masks
         self.names = names
         self._info: Dict[int, Dict[str, torch.Tensor]] = {}
+        self.problems: Dict[str, List[str]] = {}
 
     # Subclasses: where a sequence lives and how its visibility files are read.
     def sequence_dir(self, name: str) -> Path:
@@ -214,6 +238,7 @@ class TrackingDataset(BaseVideoDataset):
         if problems:
             warnings.warn(f"{self.name} sequence {name}: {len(problems)} annotation problem(s); affected frames are "
                           "treated as not visible:\n  " + "\n  ".join(problems[:10]))
+            self.problems[name] = problems
         visible = flags & valid
         if self.mask_root is not None:
             stems = {p.stem for p in (self.mask_root / name).glob("*.png")}
@@ -230,6 +255,9 @@ class TrackingDataset(BaseVideoDataset):
         frames = [imread_rgb(self.frame_path(name, f)) for f in frame_ids]
         annos = {k: [v[f] for f in frame_ids] for k, v in info.items()}
         if self.mask_root is not None:
-            annos["mask"] = [torch.from_numpy((imread_indexed(self.mask_path(name, f)) > 0).astype(np.float32))
-                             for f in frame_ids]
+            annos["mask"] = []
+            for f, frame in zip(frame_ids, frames):
+                mask = imread_binary_mask(self.mask_path(name, f))
+                check_mask_size(mask, frame.shape[:2], self.mask_path(name, f), self.frame_path(name, f))
+                annos["mask"].append(torch.from_numpy(mask.astype(np.float32)))
         return frames, annos, {"sequence": name, "object_class": self.object_class(name)}

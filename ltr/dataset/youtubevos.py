@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
+from ltr.admin.environment import ConfigError, ConfigPathError
 from ltr.data.image_loader import PathLike
 from ltr.dataset.vos_base import VOSDataset, dataset_root, restrict
 
@@ -49,12 +50,12 @@ class YouTubeVOS(VOSDataset):
                  sequences: Optional[Sequence[str]] = None, vis_threshold: int = 10,
                  meta_path: Optional[PathLike] = None, seed: int = 0):
         if split not in ("train", "yt300"):
-            raise ValueError(f"YouTube-VOS split must be 'train' or 'yt300', got {split!r}")
+            raise ConfigError(f"YouTube-VOS split must be 'train' or 'yt300', got {split!r}")
         root = dataset_root(root, "youtubevos_dir", "YouTube-VOS")
         split_dir = root / "train"
         meta_file = split_dir / "meta.json"
         if not meta_file.is_file():
-            raise FileNotFoundError(f"YouTube-VOS meta file not found: {meta_file}")
+            raise ConfigPathError(f"YouTube-VOS meta file not found: {meta_file}")
         with open(meta_file) as f:
             objects = {v: sorted(m["objects"], key=int) for v, m in json.load(f)["videos"].items()}
         all_videos = sorted(objects)

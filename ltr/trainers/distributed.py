@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import List
 
 import torch
 import torch.distributed as dist
@@ -52,3 +53,12 @@ def average_across_ranks(value: float, info: DistInfo) -> float:
     t = torch.tensor([value], dtype=torch.float64, device=info.device)
     dist.all_reduce(t)
     return t.item() / info.world_size
+
+
+def gather_lists(items: List, info: DistInfo) -> List:
+    """The concatenation of every process's ``items`` (picklable), in rank order."""
+    if not info.distributed:
+        return list(items)
+    parts: List[List] = [[] for _ in range(info.world_size)]
+    dist.all_gather_object(parts, list(items))
+    return [item for part in parts for item in part]

@@ -9,11 +9,13 @@ exactly where the interrupted one would have gone.
 from __future__ import annotations
 
 import json
+import pickle
 import random
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Set
 
 import numpy as np
 import torch
@@ -21,10 +23,11 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
+from ltr.admin.environment import ConfigError
 from ltr.admin.loading import save_checkpoint, torch_load_legacy, unwrap
 from ltr.admin.stats import AverageMeter
 from ltr.data.sampler import collate_stack_dim1
-from ltr.trainers.distributed import DistInfo, average_across_ranks
+from ltr.trainers.distributed import DistInfo, average_across_ranks, gather_lists
 
 
 class EpochIndexSampler(Sampler):
@@ -70,7 +73,7 @@ class Trainer:
         self.actor, self.optimizer, self.lr_scheduler = actor, optimizer, lr_scheduler
         self.settings, self.info = settings, info
         if settings.batch_size % info.world_size:
-            raise ValueError(f"batch_size {settings.batch_size} is not divisible by {info.world_size} processes")
+            raise ConfigError(f"batch_size {settings.batch_size} is not divisible by {info.world_size} processes")
         self.batch_per_rank = settings.batch_size // info.world_size
         self.index_sampler = EpochIndexSampler(settings.samples_per_epoch, info.rank, info.world_size)
         self.loader = DataLoader(train_set, batch_size=self.batch_per_rank, sampler=self.index_sampler,
@@ -78,6 +81,9 @@ class Trainer:
                                  pin_memory=info.device.type == "cuda")
         self.val_set = val_set
         self.epoch = 0
+        self.replaced: List[str] = []  # this epoch's samples that were replaced (unreadable data), why
+        self.annotation_problems: List[str] = []  # the bad annotations first met in this epoch
+        self._reported: Set[str] = set()
         self.checkpoint_dir = Path(settings.env.workspace_dir) / "checkpoints" / settings.project_path
         self.net_type = type(unwrap(actor.net)).__name__
         self.writer = None
@@ -95,16 +101,26 @@ class Trainer:
         return save_checkpoint(path, self.actor.net, self.epoch, extra={
             "actor_type": type(self.actor).__name__, "optimizer": self.optimizer.state_dict(),
             "lr_scheduler": self.lr_scheduler.state_dict(), "stats": stats, "settings": self.settings.to_dict(),
-            "rng": _rng_state()})
+            "rng": _rng_state(), "inference": self.inference_record()})
+
+    def inference_record(self) -> Dict:
+        """What the network was trained for, so that inference tools default to it: the crop size (H, W),
+        the search area to crop at inference (default: the training one), the input normalisation."""
+        width, height = self.settings.output_size
+        return {"crop_size": [height, width], "search_area": getattr(self.settings, "inference_search_area", self.settings.search_area_factor),
+                "normalization": unwrap(self.actor.net).feature_extractor.normalization}
 
     def load_latest(self) -> Optional[Path]:
         """Restore everything from the newest checkpoint; returns its path (None if there is none)."""
         found = self.checkpoints()
         if not found:
             return None
-        ckpt = torch_load_legacy(found[-1])
-        if ckpt.get("net_type") != self.net_type:
-            raise ValueError(f"{found[-1]} holds a {ckpt.get('net_type')}, not a {self.net_type}")
+        try:
+            ckpt = torch_load_legacy(found[-1])
+        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as err:  # damaged, or not a checkpoint
+            raise ConfigError(f"cannot resume from {found[-1]} ({err}); move it away to resume from the one before")
+        if not isinstance(ckpt, dict) or ckpt.get("net_type") != self.net_type:
+            raise ConfigError(f"cannot resume from {found[-1]}: it holds no {self.net_type} checkpoint")
         unwrap(self.actor.net).load_state_dict(ckpt["net"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.lr_scheduler.load_state_dict(ckpt["lr_scheduler"])
@@ -122,11 +138,15 @@ class Trainer:
         self.actor.train(True)
         self.index_sampler.epoch = self.epoch
         meters: Dict[str, AverageMeter] = defaultdict(AverageMeter)
+        self.replaced.clear()
+        problems: List[str] = []
         iters = len(self.loader)
         step0 = (self.epoch - 1) * iters
         bar = tqdm(self.loader, total=iters, desc=f"epoch {self.epoch}/{self.settings.num_epochs}", unit="it",
                    disable=not self.info.is_main or not getattr(self.settings, "progress", True), leave=False)
         for i, data in enumerate(bar):
+            self.replaced += [message for sample in data.pop("replaced", []) for message in sample]
+            problems += [message for sample in data.pop("annotation_problems", []) for message in sample]
             data = move_to(data, self.info.device)
             with torch.autocast(self.info.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
@@ -138,9 +158,15 @@ class Trainer:
             self.optimizer.step()
             for k, v in stats.items():
                 meters[k].update(v, self.batch_per_rank)
-            bar.set_postfix(loss=f"{meters['Loss/total'].avg:.3f}", J=f"{meters['J/refined'].avg:.3f}")
+            bar.set_postfix({k: f"{m.avg:.3f}" for k, m in meters.items() if k == "Loss/total" or k.startswith("J/")})
             self._log("train", stats, step0 + i)
         stats = {k: average_across_ranks(m.avg, self.info) for k, m in meters.items()}
+        self.replaced = gather_lists(self.replaced, self.info)
+        problems = gather_lists(problems, self.info)
+        self.annotation_problems = [p for p in dict.fromkeys(problems) if p not in self._reported]
+        self._reported.update(self.annotation_problems)
+        stats["Data/replaced_samples"] = float(len(self.replaced))
+        stats["Data/annotation_problems"] = float(len(self.annotation_problems))
         for g, group in enumerate(self.optimizer.param_groups):
             stats[f"LearningRate/group{g}"] = group["lr"]
         return stats
@@ -165,8 +191,8 @@ class Trainer:
             if path is not None and self.info.is_main:
                 print(f"[train] resumed from {path} (epoch {self.epoch})")
         elif self.checkpoints():
-            raise FileExistsError(f"checkpoints already exist in {self.checkpoint_dir}: pass --resume to continue "
-                                  "them, or choose another workspace")
+            raise ConfigError(f"checkpoints already exist in {self.checkpoint_dir}: pass --resume to continue "
+                              "them, or choose another workspace")
         history = []
         log_path = self.checkpoint_dir / "train_log.jsonl"
         while self.epoch < self.settings.num_epochs:
@@ -182,9 +208,15 @@ class Trainer:
                 self.save(stats)
                 self._log("epoch", stats, self.epoch)
                 with open(log_path, "a") as f:
-                    f.write(json.dumps({"epoch": self.epoch, **stats}) + "\n")
+                    f.write(json.dumps({"epoch": self.epoch, **stats, "replaced_samples": self.replaced,
+                                        "annotation_problems": self.annotation_problems}) + "\n")
                 print(f"[train] epoch {self.epoch}: " + ", ".join(
                     f"{k}={v:.4g}" for k, v in stats.items() if not k.startswith("LearningRate")))
+                for what, found in (("samples replaced because their data could not be read", self.replaced),
+                                    ("bad annotations (frames not used)", self.annotation_problems)):
+                    if found:
+                        print(f"[train] epoch {self.epoch}: {len(found)} {what}, listed in {log_path}, e.g.\n"
+                              f"  {found[0]}", file=sys.stderr)
         if self.writer is not None:
             self.writer.close()
         return history

@@ -51,20 +51,26 @@ def parse_size(text: str) -> Size:
     return h, w
 
 
-def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_area: float
-               ) -> Tuple[np.ndarray, Crop]:
-    """Cut the network input for ``box`` out of an HxWx3 image: (patch (out_H, out_W, 3), its Crop)."""
-    x, y, w, h = (float(v) for v in box)
+def sample_centre(pos: Sequence[float], scale: float, out_size: Size) -> np.ndarray:
+    """The crop centre (y, x) for a target at ``pos``: shifted by half a feature cell on axes whose
+    feature-map size + kernel size is even, as the official trackers do (facts §3.5)."""
+    out = np.asarray(out_size, dtype=np.float64)
+    feat = out / STRIDE
+    return np.asarray(pos, dtype=np.float64) + ((feat + KERNEL) % 2) * scale * out / (2 * feat)
+
+
+def sample_patch(image: np.ndarray, centre: Sequence[float], size: Sequence[float], out_size: Size,
+                 is_mask: bool = False) -> Tuple[np.ndarray, Crop]:
+    """pytracking's ``sample_patch`` in 'inside_major' mode (facts §6.6): the region of ``size`` (H, W)
+    around ``centre`` (y, x), shrunk to fit the image's minor axis, moved inside the image, resized to
+    ``out_size``. Images (HxWx3) are padded by replication and resized bilinearly; masks (HxW, any
+    dtype) are padded with zeros and resized by nearest neighbour."""
     out = np.asarray(out_size, dtype=np.float64)
     im_size = np.asarray(image.shape[:2])
-    scale = np.sqrt(w * h) * search_area / np.sqrt(out.prod())
-    # Half a feature cell of shift on axes with an even feature-map size + kernel (as the official tracker).
-    feat = out / STRIDE
-    centre = np.array([y + (h - 1) / 2, x + (w - 1) / 2]) + ((feat + KERNEL) % 2) * scale * out / (2 * feat)
-    size = scale * out
+    size = np.asarray(size, dtype=np.float64)
     size = np.trunc(size / np.clip((size / im_size).min(), 1.0, None))  # 'inside_major': fit the minor axis
     stride = max(int((size / out).min() - 0.1), 1)
-    pos = np.trunc(centre).astype(np.int64)
+    pos = np.trunc(np.asarray(centre, dtype=np.float64)).astype(np.int64)
     offset = pos % stride
     strided = image[offset[0]::stride, offset[1]::stride]
     pos = (pos - offset) // stride
@@ -78,12 +84,23 @@ def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_a
     pad_before, pad_after = inside_tl - top_left, bottom_right - inside_br
     if (pad_before > 0).any() or (pad_after > 0).any():
         region = cv2.copyMakeBorder(region, int(pad_before[0]), int(pad_after[0]), int(pad_before[1]),
-                                    int(pad_after[1]), cv2.BORDER_REPLICATE)
+                                    int(pad_after[1]), cv2.BORDER_CONSTANT if is_mask else cv2.BORDER_REPLICATE,
+                                    value=0)
     if region.shape[:2] != tuple(out_size):
-        region = cv2.resize(region, (out_size[1], out_size[0]), interpolation=cv2.INTER_LINEAR)
+        region = cv2.resize(region, (out_size[1], out_size[0]),
+                            interpolation=cv2.INTER_NEAREST if is_mask else cv2.INTER_LINEAR)
     origin = offset + stride * top_left
     crop = Crop(int(origin[0]), int(origin[1]), int(stride * extent[0]), int(stride * extent[1]), tuple(out_size))
     return region, crop
+
+
+def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_area: float
+               ) -> Tuple[np.ndarray, Crop]:
+    """Cut the network input for ``box`` out of an HxWx3 image: (patch (out_H, out_W, 3), its Crop)."""
+    x, y, w, h = (float(v) for v in box)
+    scale = np.sqrt(w * h) * search_area / np.sqrt(np.prod(out_size))
+    centre = sample_centre([y + (h - 1) / 2, x + (w - 1) / 2], scale, out_size)
+    return sample_patch(image, centre, scale * np.asarray(out_size, dtype=np.float64), out_size)
 
 
 def box_region(box: Sequence[float], image_size: Size) -> Tuple[int, int, int, int]:
@@ -94,16 +111,24 @@ def box_region(box: Sequence[float], image_size: Size) -> Tuple[int, int, int, i
     return y0, y1, x0, x1
 
 
+def paste_logits(logits: torch.Tensor, crop: Crop, image_size: Size, fill: float = -100.0) -> torch.Tensor:
+    """Full-image logits (H, W) from crop logits (out_H, out_W): bilinearly resized onto the crop's image
+    region; ``fill`` (the official -100, i.e. certainly background) where the crop does not reach."""
+    canvas = torch.full(tuple(image_size), fill, dtype=torch.float32, device=logits.device)
+    y0, x0 = max(crop.top, 0), max(crop.left, 0)
+    y1, x1 = min(crop.top + crop.height, image_size[0]), min(crop.left + crop.width, image_size[1])
+    if y1 > y0 and x1 > x0:
+        resized = F.interpolate(logits.float()[None, None], size=(crop.height, crop.width), mode="bilinear",
+                                align_corners=False)[0, 0]
+        canvas[y0:y1, x0:x1] = resized[y0 - crop.top:y1 - crop.top, x0 - crop.left:x1 - crop.left]
+    return canvas
+
+
 def paste_mask(logits: torch.Tensor, crop: Crop, image_size: Size, box: Sequence[float]) -> torch.Tensor:
     """Full-image mask (H, W) bool from crop logits (out_H, out_W): bilinear resize onto the crop's
     image region; pixels outside the region or outside the rounded box are background."""
     mask = torch.zeros(image_size, dtype=torch.bool, device=logits.device)
     y0, y1, x0, x1 = box_region(box, image_size)
-    y0, x0 = max(y0, crop.top), max(x0, crop.left)
-    y1, x1 = min(y1, crop.top + crop.height), min(x1, crop.left + crop.width)
-    if y1 <= y0 or x1 <= x0:
-        return mask
-    resized = F.interpolate(logits.float()[None, None], size=(crop.height, crop.width), mode="bilinear",
-                            align_corners=False)[0, 0]
-    mask[y0:y1, x0:x1] = resized[y0 - crop.top:y1 - crop.top, x0 - crop.left:x1 - crop.left] > 0
+    if y1 > y0 and x1 > x0:
+        mask[y0:y1, x0:x1] = paste_logits(logits, crop, image_size)[y0:y1, x0:x1] > 0
     return mask

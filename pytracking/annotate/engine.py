@@ -60,6 +60,15 @@ class AnnotateSettings:
     channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
 
 
+def settings_for(net: torch.nn.Module, **given) -> AnnotateSettings:
+    """Inference settings: the ``given`` values (None = not given), else what the network's checkpoint
+    records it was trained for (crop size, search area), else the paper's defaults."""
+    recorded = getattr(net, "inference", None) or {}
+    values = {k: tuple(v) if k == "crop_size" else v for k, v in recorded.items() if k in ("crop_size", "search_area")}
+    values.update({k: v for k, v in given.items() if v is not None})
+    return AnnotateSettings(**values)
+
+
 class FrameError(Exception):
     """A frame that cannot be used (unreadable, box outside the image); the message names the file."""
 

@@ -7,7 +7,8 @@
 Restartable: a unit (sequence / video) is skipped when its done-marker exists and redone otherwise.
 Shards (``--shard i --num-shards n``, or torchrun's RANK/WORLD_SIZE, or SLURM_PROCID/SLURM_NTASKS)
 take every n-th unit of the sorted list, so any set of ranks covers the dataset exactly once.
-Exit code 0: all done; 1: some input was bad and skipped (listed at the end); 2: usage errors.
+Exit code 0: all done; 1: some input was bad or some output could not be written, and was skipped
+(listed at the end and in the summary JSON); 2: usage or configuration errors (one line on stderr).
 """
 from __future__ import annotations
 
@@ -29,11 +30,12 @@ from ltr.admin.loading import load_network
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from ltr.models.meta.steepestdescent import SOLVERS
 from pytracking.annotate.crop import parse_size
-from pytracking.annotate.engine import AnnotateSettings, Annotator
+from pytracking.annotate.engine import AnnotateSettings, Annotator, settings_for
 from pytracking.annotate.sources import DATASETS, SequenceError, Source, TargetSequence, make_source
 from pytracking.annotate.windows import max_window
 from pytracking.annotate.writer import OutputLayout, SequenceWriter, format_table, write_json
 from pytracking.evaluation.environment import env_settings
+from pytracking.utils.loading import DEFAULT_BOX2SEG, network_file
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 ROOT_SETTINGS = {"lasot": "lasot_path", "got10k": "got10k_path", "youtubevos": "youtubevos_dir"}
@@ -47,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dataset", choices=DATASETS)
     p.add_argument("--weights", help="our checkpoint or the official sta.pth.tar (a bare name is looked up in "
-                                     "network_path of pytracking/evaluation/local.py); required")
+                                     "network_path of pytracking/evaluation/local.py, then pytracking/networks/); "
+                                     f"default: the shipped {DEFAULT_BOX2SEG}")
     p.add_argument("--root", help="dataset root (default: from pytracking/evaluation/local.py); folder: the frames")
     p.add_argument("--out", help="output root (default: annotation_path from local.py)")
     p.add_argument("--sequences", nargs="+", help="only these sequences (LaSOT/GOT-10k names, DAVIS/YouTube-VOS videos)")
@@ -61,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--num-frames", type=int, default=d.num_frames, help="T, frames per temporal window")
     g.add_argument("--interval", type=int, default=d.interval, help="Δ, frames between window slots")
     g.add_argument("--iters", type=int, default=d.iters, help="steepest-descent iterations")
-    g.add_argument("--search-area", type=float, default=d.search_area, help="crop side / box side")
-    g.add_argument("--crop-size", type=parse_size, default=d.crop_size, metavar="HxW",
-                   help="network input size, multiples of 16 (default 480x832)")
+    g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
+                                                      f"trained for, else {d.search_area:g})")
+    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of 16 "
+                   "(default: what the checkpoint was trained for, else 480x832)")
     g.add_argument("--batch-windows", type=int, default=d.batch_windows, help="windows segmented together")
     g.add_argument("--no-cache", action="store_true", help="recompute per-frame features for every window (slow)")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
@@ -105,9 +109,15 @@ def resolve_shard(shard: Optional[int], num_shards: Optional[int], env: Mapping[
 
 
 def pick_device(name: Optional[str], env: Mapping[str, str]) -> torch.device:
-    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU."""
+    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU;
+    UsageError when the named device does not exist here."""
     if name:
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as err:  # a malformed name, no CUDA, no such GPU
+            raise UsageError(f"--device {name} is not usable here: {next(iter(str(err).splitlines()), err)}") from None
+        return device
     if not torch.cuda.is_available():
         return torch.device("cpu")
     local = int(env.get("LOCAL_RANK", env.get("SLURM_LOCALID", 0)))
@@ -115,21 +125,20 @@ def pick_device(name: Optional[str], env: Mapping[str, str]) -> torch.device:
 
 
 def load_weights(weights: Optional[str], network_path: str) -> Box2SegNet:
-    """The trained box2seg network; refuses to go on without one (masks from random weights are useless)."""
-    if not weights:
-        raise UsageError("no --weights given: refusing to annotate with an untrained network. Pass our checkpoint "
-                         "(e.g. .../Box2SegNet_ep0080.pth.tar) or the official sta.pth.tar")
-    path = Path(weights)
-    if not path.exists() and network_path and (Path(network_path) / weights).exists():
-        path = Path(network_path) / weights
-    if not path.exists():
-        raise UsageError(f"weights not found: {weights} (also looked in network_path {network_path or '<unset>'})")
+    """The trained box2seg network ``weights`` (a file, or a name in network_path or pytracking/networks/),
+    by default the shipped one; says on stderr which file it uses."""
+    try:
+        path = network_file(weights or DEFAULT_BOX2SEG, network_path)
+    except FileNotFoundError as err:
+        raise UsageError(f"weights {err}") from None
     try:
         net = load_network(path)
     except Exception as err:  # any unreadable or foreign checkpoint
         raise UsageError(f"cannot load weights {path}: {err}") from err
     if not isinstance(net, Box2SegNet):
         raise UsageError(f"{path} holds a {type(net).__name__}, not a box2seg (STA) network")
+    net.weights_path = path
+    print(f"[box2seg] weights: {path}{'' if weights else ' (the shipped default)'}", file=sys.stderr)
     return net
 
 
@@ -171,14 +180,20 @@ def _dataset_root(args: argparse.Namespace, env) -> str:
     return root
 
 
-def _settings(args: argparse.Namespace) -> AnnotateSettings:
+def _check_arguments(args: argparse.Namespace) -> None:
     for flag in ("num_frames", "interval", "iters", "batch_windows", "workers"):
         if getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.search_area <= 0:
+    if args.search_area is not None and args.search_area <= 0:
         raise UsageError("--search-area must be positive")
-    return AnnotateSettings(args.num_frames, args.interval, args.iters, args.search_area, args.crop_size,
-                            args.batch_windows, not args.no_cache, args.bf16, args.workers, args.solver, args.fast)
+
+
+def _settings(args: argparse.Namespace, net: Box2SegNet) -> AnnotateSettings:
+    """The command line's settings; crop size and search area default to what the network was trained for."""
+    return settings_for(net, num_frames=args.num_frames, interval=args.interval, iters=args.iters,
+                        search_area=args.search_area, crop_size=args.crop_size, batch_windows=args.batch_windows,
+                        cache=not args.no_cache, bf16=args.bf16, workers=args.workers, solver=args.solver,
+                        fast=args.fast)
 
 
 def _report(records: List[Dict], failed_units: List[Dict], summary_path: Path) -> str:
@@ -215,7 +230,7 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
             layout.start_unit(unit)
             try:
                 records = [annotate_sequence(annotator, seq, layout, pool, vis, _log) for seq in source.load(unit)]
-            except SequenceError as err:
+            except (SequenceError, OSError) as err:  # unreadable input, or an output write failed
                 _log(f"skipping {unit}: {err}")
                 run["failed_units"].append({"unit": unit, "reason": str(err)})
                 continue
@@ -231,16 +246,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         env = env_settings()
-        settings = _settings(args)
+        _check_arguments(args)
         shard, num_shards = resolve_shard(args.shard, args.num_shards, os.environ)
         source, units = make_source(args.dataset, _dataset_root(args, env), args.sequences, args.boxes, args.name,
                                     args.year, args.split, args.resolution)
         out = Path(args.out or env.annotation_path)
+        device = pick_device(args.device, os.environ)
         net = load_weights(args.weights, env.network_path)
-    except (UsageError, ValueError, FileNotFoundError) as err:
+        settings = _settings(args, net)
+        out.mkdir(parents=True, exist_ok=True)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    device = pick_device(args.device, os.environ)
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
     run = annotate_units(Annotator(net, settings, device), source, mine, layout, args.overwrite, args.vis,
@@ -249,7 +266,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary_path = layout.summary_path(shard, num_shards)
     write_json(summary_path, {
         "dataset": source.name, "shard": shard, "num_shards": num_shards, "device": str(device),
-        "weights": args.weights, "settings": vars(settings), "out": str(out), "units": len(mine),
+        "weights": str(net.weights_path), "settings": vars(settings), "out": str(out), "units": len(mine),
         "masks": sum(r["masks"] for r in records), "frames_per_second": run["frames"] / max(seconds, 1e-9), **run})
     print(_report(records, run["failed_units"], summary_path))
     print(f"{run['frames']} frames in {seconds:.1f} s ({run['frames'] / max(seconds, 1e-9):.2f} frames/s); "

@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ltr.data.image_loader import ImageReadError, PathLike, imread_indexed
+from ltr.data.image_loader import ImageReadError, PathLike, check_mask_size, image_size, imread_indexed
 from ltr.data.tracking_files import read_boxes
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
@@ -40,7 +40,6 @@ class TargetSequence:
     mask_names: List[str]  # output PNG name of each frame
     box_file: Optional[Path] = None  # where the boxes come from: line i+1 is frame i
     problems: List[str] = field(default_factory=list)
-    notes: List[str] = field(default_factory=list)
     skipped: int = 0
 
     def __len__(self) -> int:
@@ -79,8 +78,8 @@ class TrackingSource:
         except FileNotFoundError as err:
             raise SequenceError(str(err)) from None
         frame_dir = ds.frame_path(unit, 0).parent
-        numbers = [int(p.stem) for p in frame_dir.glob("*.jpg") if p.stem.isdigit()]
-        n = max(len(boxes), max(numbers, default=0))
+        on_disk = max((int(p.stem) for p in frame_dir.glob("*.jpg") if p.stem.isdigit()), default=0)
+        n = max(len(boxes), on_disk)
         if n == 0:
             raise SequenceError(f"{unit}: no frames in {frame_dir} and no boxes in {box_file}")
         try:
@@ -97,8 +96,12 @@ class TrackingSource:
                             "get empty masks")
             lost[len(boxes):] = flags[len(boxes):]
             boxes = np.concatenate([boxes, np.full((n - len(boxes), 4), np.nan)])
+        elif on_disk < n:
+            problems.append(f"{box_file}: {n} lines for the {on_disk} frames in {frame_dir}; frames "
+                            f"{on_disk + 1}..{n} get empty masks")
+            lost[on_disk:] = True
         return [TargetSequence(unit, [ds.frame_path(unit, i) for i in range(n)], boxes,
-                               flags & ~np.isnan(boxes).any(1), [f"{i + 1:08d}.png" for i in range(n)],
+                               flags & ~np.isnan(boxes).any(1) & ~lost, [f"{i + 1:08d}.png" for i in range(n)],
                                box_file, problems, skipped=int(lost.sum()))]
 
 
@@ -120,13 +123,22 @@ class VOSSource:
             raise FileNotFoundError(f"no {self.name} annotations at {self.anno_root}")
         return sorted(p.name for p in self.anno_root.iterdir() if p.is_dir())
 
+    def _labels(self, unit: str, frame: Path) -> np.ndarray:
+        """The annotation of a frame; it must cover the frame (its boxes would be wrong otherwise)."""
+        path = self.anno_root / unit / f"{frame.stem}.png"
+        labels = imread_indexed(path)
+        size = image_size(frame)
+        if size is not None:
+            check_mask_size(labels, size, path, frame)
+        return labels
+
     def load(self, unit: str) -> List[TargetSequence]:
         # The frames of a video are those with an annotation (YouTube-VOS annotates every 5th frame).
         frames = [f for f in _frame_files(self.image_root / unit) if (self.anno_root / unit / f"{f.stem}.png").is_file()]
         if not frames:
             raise SequenceError(f"{unit}: no frames with annotations in {self.image_root / unit}")
         try:
-            labels = [imread_indexed(self.anno_root / unit / f"{f.stem}.png") for f in frames]
+            labels = [self._labels(unit, f) for f in frames]
         except ImageReadError as err:
             raise SequenceError(str(err)) from None
         if self.binary:
@@ -174,7 +186,7 @@ class FolderSource:
             raise SequenceError(str(err)) from None
         n = len(frames)
         lines = self.box_file.read_text(errors="replace").splitlines()
-        problems, notes = [], []
+        problems = []
         for row, message in zip(np.flatnonzero(np.isnan(boxes).any(1)), box_problems):
             if row < n and not _declares_no_box(lines[row]):
                 problems.append(message)
@@ -185,10 +197,10 @@ class FolderSource:
             skipped += n - len(boxes)
             boxes = np.concatenate([boxes, np.full((n - len(boxes), 4), np.nan)])
         elif len(boxes) > n:
-            notes.append(f"{self.box_file}: {len(boxes)} lines for {n} frames; ignoring the last {len(boxes) - n}")
+            problems.append(f"{self.box_file}: {len(boxes)} lines for {n} frames; ignoring the last {len(boxes) - n}")
             boxes = boxes[:n]
         return [TargetSequence(unit, frames, boxes, ~np.isnan(boxes).any(1), [f"{f.stem}.png" for f in frames],
-                               self.box_file, problems, notes, skipped)]
+                               self.box_file, problems, skipped=skipped)]
 
 
 Source = Union[TrackingSource, VOSSource, FolderSource]

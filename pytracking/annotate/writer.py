@@ -22,10 +22,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ltr.data.image_loader import ImageReadError, imread_rgb
+from ltr.data.image_loader import ImageReadError, image_size, imread_rgb
 from pytracking.annotate.crop import Size, box_region
 from pytracking.annotate.sources import SequenceError, TargetSequence
 from pytracking.evaluation.sequences import box_from_mask
+from pytracking.evaluation.tracking_metrics import box_overlaps
 
 TMP_PREFIX = ".tmp-"
 PALETTE = [0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254  # index 1 = DAVIS's first object colour
@@ -35,10 +36,15 @@ MAX_PENDING_WRITES = 64
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary sibling and a rename (atomic on POSIX file systems)."""
+    """Write ``path`` through a temporary sibling and a rename (atomic on POSIX file systems); a
+    failed write (disk full, I/O error) leaves neither the file nor the temporary behind."""
     tmp = path.with_name(TMP_PREFIX + path.name)
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_mask(path: Path, mask: np.ndarray) -> None:
@@ -56,22 +62,6 @@ def remove_partial(folder: Path) -> int:
     return len(stray)
 
 
-def frame_size(path: Path) -> Optional[Size]:
-    """(H, W) from the image header, or None if it cannot be read."""
-    try:
-        with Image.open(path) as image:
-            return image.height, image.width
-    except (OSError, ValueError):
-        return None
-
-
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two [x, y, w, h] boxes."""
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def frame_stats(mask: np.ndarray, box: Sequence[float]) -> Tuple[float, bool]:
@@ -81,7 +71,7 @@ def frame_stats(mask: np.ndarray, box: Sequence[float]) -> Tuple[float, bool]:
     area = max((y1 - y0) * (x1 - x0), 1)
     fill = float(mask[y0:y1, x0:x1].sum()) / area
     tight = box_from_mask(mask)
-    return fill, tight is None or box_iou(tight, box) < SUSPICIOUS_IOU
+    return fill, tight is None or box_overlaps(tight, box)[0] < SUSPICIOUS_IOU
 
 
 def overlay(image: np.ndarray, mask: Optional[np.ndarray], box: Sequence[float]) -> np.ndarray:
@@ -183,16 +173,18 @@ class SequenceWriter:
 
     def _size(self, i: int) -> Size:
         """Frame i's size; for an unreadable frame the size of the first readable one."""
-        size = frame_size(self.seq.frames[i])
+        size = image_size(self.seq.frames[i])
         if size is None and self._fallback is None:
-            self._fallback = next((s for s in map(frame_size, self.seq.frames) if s is not None), None)
+            self._fallback = next((s for s in map(image_size, self.seq.frames) if s is not None), None)
             if self._fallback is None:
                 raise SequenceError(f"{self.seq.name}: no readable frame (first: {self.seq.frames[0]})")
         return size or self._fallback
 
     def _submit(self, fn: Callable, *args) -> None:
         if len(self.pending) >= MAX_PENDING_WRITES:
-            self.pending.popleft().result()
+            if self.pending[0].exception() is not None:  # waits for the oldest write
+                self.wait()  # a write failed: let the others finish, then raise
+            self.pending.popleft()
         self.pending.append(self.pool.submit(fn, *args))
 
     def add(self, i: int, mask: Optional[np.ndarray], problem: str = "") -> None:
@@ -212,10 +204,20 @@ class SequenceWriter:
             self._submit(write_overlay, self.seq.frames[i], mask, self.seq.boxes[i],
                          self.vis_dir / f"{Path(self.seq.mask_names[i]).stem}.jpg")
 
+    def wait(self) -> None:
+        """Wait for every pending write; then re-raise the first failure (the rest have finished, so
+        nothing of this sequence is still being written when the caller moves on)."""
+        failures = []
+        while self.pending:
+            error = self.pending.popleft().exception()
+            if error is not None:
+                failures.append(error)
+        if failures:
+            raise failures[0]
+
     def finish(self, notes: Sequence[str] = ()) -> Dict:
         """Wait for every write (re-raising failures), write the video; the sequence's stats."""
-        while self.pending:
-            self.pending.popleft().result()
+        self.wait()
         if self.vis_dir is not None:
             pictures = [self.vis_dir / f"{Path(m).stem}.jpg" for m in self.seq.mask_names]
             pictures = [p for p in pictures if p.is_file()]
@@ -223,7 +225,7 @@ class SequenceWriter:
                 write_video(pictures, self.video)
         return {"sequence": self.seq.name, "frames": len(self.seq), "masks": len(self.fills),
                 "skipped": self.skipped, "mean_fill": float(np.mean(self.fills)) if self.fills else None,
-                "suspicious": self.suspicious, "problems": self.problems, "notes": list(self.seq.notes) + list(notes)}
+                "suspicious": self.suspicious, "problems": self.problems, "notes": list(notes)}
 
 
 def format_table(records: List[Dict], limit: int = 40) -> str:

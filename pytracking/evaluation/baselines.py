@@ -1,9 +1,10 @@
 """Box->mask methods behind one interface, so the benchmark scores them all the same way.
 
 A method is a callable ``method(seq: EvalSequence) -> Iterable[np.ndarray]`` yielding one HxW bool
-mask per frame; it may carry a ``name`` (used in result tables) and a ``notes(seq) -> dict`` of
-per-sequence counts worth reporting (e.g. missing prediction files). ``METHODS`` maps names to
-factories, the box2seg network (box2seg_method.py) included.
+mask per frame; it may carry a ``name`` (used in result tables). A method that cannot use a file of a
+sequence (unreadable frame, missing prediction) raises ``ImageReadError`` naming it: the sequence is
+then reported as failed, not scored. ``METHODS`` maps names to factories, the box2seg network
+(box2seg_method.py) included.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 
 from ltr.data.image_loader import PathLike
-from pytracking.evaluation.sequences import EvalSequence, mask_folder_path, read_folder_mask
+from pytracking.evaluation.sequences import EvalSequence, read_folder_mask
 
 Method = Callable[[EvalSequence], Iterable[np.ndarray]]
 
@@ -87,7 +88,7 @@ class GrabCut:
 class MaskFolder:
     """Predictions stored in the annotation tool's layout ``<folder>/<sequence>/<frame stem>.png``.
 
-    A missing file counts as an empty mask and is reported by ``notes`` as 'missing'.
+    A missing, unreadable or wrongly sized file fails the sequence (ImageReadError naming it).
     """
 
     def __init__(self, folder: PathLike):
@@ -96,12 +97,7 @@ class MaskFolder:
 
     def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
         for i in range(len(seq)):
-            mask = read_folder_mask(self.folder, seq, i)
-            yield np.zeros(seq.image_size, dtype=bool) if mask is None else mask
-
-    def notes(self, seq: EvalSequence) -> Dict[str, int]:
-        """Number of frames of ``seq`` without a prediction file."""
-        return {"missing": sum(not mask_folder_path(self.folder, seq, i).is_file() for i in range(len(seq)))}
+            yield read_folder_mask(self.folder, seq, i)
 
 
 def box2seg(**kwargs) -> Method:

@@ -9,7 +9,9 @@ Each run (box2seg: one per T; boxfill, grabcut and maskfolder ignore T: one run)
 <out>/<run>/results.{json,md}; all runs together give <out>/summary.{json,md} (one row per run, the
 protocol named) and <out>/summary_j_vs_frames.png (J-mean against T; methods without T: flat lines).
 ``--frame-step k`` scores every k-th frame only (for every method alike); box2seg's temporal
-windows still use all frames. Exit code 0 on success, 2 on usage errors.
+windows still use all frames. A sequence with a missing or unreadable file (frame, ground truth,
+prediction) is not scored: it is named in the log, the tables and the JSON. Exit code 0: every
+sequence scored; 1: some failed; 2: usage or configuration errors.
 """
 from __future__ import annotations
 
@@ -33,11 +35,12 @@ from pytracking.evaluation.baselines import Method, get_method
 from pytracking.evaluation.box2seg_method import Box2Seg, fixed_num_frames
 from pytracking.evaluation.datasets import DATASETS, get_dataset
 from pytracking.evaluation.environment import env_settings
+from pytracking.utils.loading import DEFAULT_BOX2SEG
 from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
-from pytracking.evaluation.report import MEASURES, evaluate_method, plot_curve, write_results
+from pytracking.evaluation.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
 from pytracking.evaluation.sequences import EvalSequence
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 METHOD_CHOICES = ("box2seg", "boxfill", "grabcut", "maskfolder")
 COLUMNS = tuple(f"{m}-{s}" for m in MEASURES for s in STATISTICS) + ("J&F-mean",)
 
@@ -75,11 +78,13 @@ def add_inference_arguments(p: argparse.ArgumentParser) -> None:
     """box2seg inference settings other than T (defaults: the paper's; it uses Δ=5 on DAVIS)."""
     d = AnnotateSettings()
     g = p.add_argument_group("box2seg inference")
-    g.add_argument("--interval", type=int, default=d.interval, help=f"Δ, frames between window slots (default {d.interval}; the paper: 5 on DAVIS)")
+    g.add_argument("--interval", type=int, help=f"Δ, frames between window slots (default: the paper's, 5 on the DAVIS "
+                                                f"datasets, {d.interval} elsewhere)")
     g.add_argument("--iters", type=int, default=d.iters, help=f"steepest-descent iterations (default {d.iters})")
-    g.add_argument("--search-area", type=float, default=d.search_area, help=f"crop side / box side (default {d.search_area:g})")
-    g.add_argument("--crop-size", type=parse_size, default=d.crop_size, metavar="HxW",
-                   help="network input size, multiples of 16 (default 480x832)")
+    g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
+                                                      f"trained for, else {d.search_area:g})")
+    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of 16 "
+                   "(default: what the checkpoint was trained for, else 480x832)")
     g.add_argument("--batch-windows", type=int, default=d.batch_windows, help=f"windows segmented together (default {d.batch_windows})")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
     add_mode_arguments(g)
@@ -91,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="box2mask.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--method", nargs="+", default=["box2seg"], choices=METHOD_CHOICES, help="methods to evaluate")
-    p.add_argument("--weights", help="box2seg: our checkpoint or the official sta.pth.tar")
+    p.add_argument("--weights", help=f"box2seg: our checkpoint or the official sta.pth.tar (default: the shipped "
+                                     f"{DEFAULT_BOX2SEG})")
     p.add_argument("--num-frames", type=int, nargs="+", default=[AnnotateSettings().num_frames], metavar="T",
                    help="box2seg: frames per temporal window, one run each (default %(default)s)")
     p.add_argument("--masks", help="maskfolder: predictions as <masks>/<sequence>/<frame stem>.png")
@@ -101,13 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """Box2Seg keyword arguments (all but T) from the command line, checked."""
+    """Box2Seg keyword arguments (all but T) from the command line, checked; Δ defaults to the dataset's,
+    crop size and search area (None) to what the checkpoint was trained for."""
     for flag in ("interval", "iters", "batch_windows", "workers"):
-        if getattr(args, flag) < 1:
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.search_area <= 0:
+    if args.search_area is not None and args.search_area <= 0:
         raise UsageError("--search-area must be positive")
-    return dict(interval=args.interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
+    interval = args.interval or get_dataset(args.dataset).interval
+    return dict(interval=interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
                 batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, device=args.device,
                 fast=args.fast, solver=args.solver)
 
@@ -164,7 +172,7 @@ def baseline_run(name: str, masks: Optional[str] = None) -> Run:
 def evaluate_runs(runs: Sequence[Run], sequences: Sequence[EvalSequence], protocol: str, out: PathLike
                   ) -> List[Dict[str, Any]]:
     """Evaluate every run, writing <out>/<label>/results.{json,md}; one summary row per run (values
-    None for a run without a method)."""
+    None for a run without a method; sequences that failed, with why, under 'failed' and in the note)."""
     rows = []
     for run in runs:
         if run.method is None:
@@ -175,14 +183,11 @@ def evaluate_runs(runs: Sequence[Run], sequences: Sequence[EvalSequence], protoc
         json_path, _ = write_results(results, Path(out) / run.label)
         ds = results["dataset"]
         stats = {f"{m}-{s}": ds[m][s] for m in MEASURES for s in STATISTICS}
-        notes = ", ".join(f"{k}: {v}" for k, v in ds["notes"].items() if v)
+        failed = results["failed"]
+        note = f"{len(failed)} of {len(sequences)} sequences FAILED, not scored: {', '.join(failed)}" if failed else ""
         rows.append({"label": run.label, "family": run.family, "T": run.num_frames, **stats,
-                     "J&F-mean": ds["J&F-mean"], "note": notes, "results": str(json_path)})
+                     "J&F-mean": ds["J&F-mean"], "note": note, "failed": failed, "results": str(json_path)})
     return rows
-
-
-def _cell(value: Optional[float]) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def summary_markdown(rows: Sequence[Mapping[str, Any]], title: str, context: Mapping[str, Any]) -> str:
@@ -193,7 +198,8 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], title: str, context: Map
              ""]
     lines += ["| Method | T | " + " | ".join(COLUMNS) + " | Note |", "|---|---:|" + "---:|" * len(COLUMNS) + "---|"]
     for r in rows:
-        cells = [r["label"], "-" if r["T"] is None else str(r["T"])] + [_cell(r[c]) for c in COLUMNS] + [r["note"]]
+        cells = [r["label"], "-" if r["T"] is None else str(r["T"])] + [format_value(r[c]) for c in COLUMNS]
+        cells.append(r["note"])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -224,25 +230,35 @@ def plot_j_vs_frames(rows: Sequence[Mapping[str, Any]], path: PathLike) -> Optio
     return plot_curve(frame_counts, series, path, "number of frames T", "J-mean")
 
 
-def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], weights: Any) -> Dict[str, Any]:
+def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], weights: Any, runs: Sequence[Run]
+                ) -> Dict[str, Any]:
     """What a summary was computed on: dataset, protocol, frames scored, box2seg settings, weights."""
-    return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step,
-            "interval": args.interval, "iters": args.iters, "crop_size": "x".join(map(str, args.crop_size)),
-            "search_area": args.search_area, "mode": "fast" if args.fast else "exact", "solver": args.solver,
+    box2seg = next((r.method.settings for r in runs if isinstance(r.method, Box2Seg)), None)
+    settings = {} if box2seg is None else {
+        "interval": box2seg.interval, "iters": box2seg.iters, "crop_size": "x".join(map(str, box2seg.crop_size)),
+        "search_area": box2seg.search_area,
+        "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver}
+    return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
             "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,
             "sequences": [s.name for s in sequences]}
 
 
 def finish(rows: Sequence[Mapping[str, Any]], out: PathLike, stem: str, title: str, context: Mapping[str, Any],
-           plot: bool) -> None:
-    """Write the summary (and the J-vs-T plot) and print the table and where everything went."""
+           plot: bool) -> int:
+    """Write the summary (and the J-vs-T plot), print the table and where everything went; the exit code
+    (EXIT_FAILED when some sequence failed in some run)."""
     json_path, md_path = write_summary(rows, out, stem, title, context)
     print(md_path.read_text())
     print(f"summary: {md_path} and {json_path}")
     if plot:
         plot_path = plot_j_vs_frames(rows, Path(out) / f"{stem}_j_vs_frames.png")
         print(f"plot: {plot_path}" if plot_path else "no plot: no run has a number of frames T")
+    failed = sorted({name for r in rows for name in r.get("failed", {})})
+    if failed:
+        print(f"{len(failed)} sequences FAILED in some run and were not scored: {', '.join(failed)} (why: in the "
+              "log and the per-run results)", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -256,13 +272,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 runs += box2seg_runs(load_box2seg(args.weights), "box2seg", args.num_frames, settings)
             else:
                 runs.append(baseline_run(name, args.masks))
-    except (UsageError, ValueError, FileNotFoundError) as err:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     rows = evaluate_runs(runs, sequences, args.protocol, args.out)
-    finish(rows, args.out, "summary", f"box->mask on {args.dataset}", run_context(args, sequences, args.weights),
-           plot=True)
-    return EXIT_OK
+    weights = next((str(getattr(r.method.net, "weights_path", args.weights)) for r in runs
+                    if isinstance(r.method, Box2Seg)), args.weights)
+    return finish(rows, args.out, "summary", f"box->mask on {args.dataset}",
+                  run_context(args, sequences, weights, runs), plot=True)
 
 
 if __name__ == "__main__":

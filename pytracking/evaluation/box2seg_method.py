@@ -13,9 +13,9 @@ from typing import Dict, Iterator, Optional
 
 import numpy as np
 
-from ltr.data.image_loader import PathLike
+from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
-from pytracking.annotate.engine import AnnotateSettings, Annotator
+from pytracking.annotate.engine import Annotator, settings_for
 from pytracking.annotate.run import load_weights, pick_device
 from pytracking.annotate.sources import TargetSequence
 from pytracking.evaluation.environment import env_settings
@@ -37,18 +37,19 @@ class Box2Seg:
     """A box2seg checkpoint (ours or the official sta.pth.tar) as a box->mask method.
 
     ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
-    crop_size, batch_windows, bf16, workers, fast, solver; defaults: the paper's T=9, Δ=15, 15
-    iterations, exact mode; the paper uses Δ=5 on DAVIS). Frames without a box, or that the engine
-    cannot use, get empty masks; the latter are counted in ``notes`` as 'unusable'. Not thread-safe
-    (one sequence at a time).
+    crop_size, batch_windows, bf16, workers, fast, solver; None or absent: crop size and search area
+    the checkpoint was trained for, the rest the paper's T=9, Δ=15, 15 iterations, exact mode; the
+    paper uses Δ=5 on DAVIS).
+    Frames without a box get empty masks; a frame the engine cannot use (unreadable image, box outside
+    it) fails the sequence (ImageReadError naming the frame).
     """
 
     def __init__(self, weights: Optional[PathLike] = None, net: Optional[Box2SegNet] = None, name: str = "box2seg",
                  device: Optional[str] = None, **settings):
-        if (weights is None) == (net is None):
-            raise ValueError("Box2Seg needs exactly one of weights (a checkpoint) and net")
-        self.net = load_weights(str(weights), env_settings().network_path) if net is None else net
-        self.settings = AnnotateSettings(**settings)
+        if weights is not None and net is not None:
+            raise ValueError("Box2Seg takes weights (a checkpoint; default: the shipped network) or net, not both")
+        self.net = net if net is not None else load_weights(weights and str(weights), env_settings().network_path)
+        self.settings = settings_for(self.net, **settings)
         self.settings.crop_size = tuple(self.settings.crop_size)
         fixed = fixed_num_frames(self.net)
         if fixed is not None and fixed != self.settings.num_frames:
@@ -57,7 +58,6 @@ class Box2Seg:
         self.base_name, self.device = name, device
         self.name = f"{name}_T{self.settings.num_frames}"
         self.annotator = Annotator(self.net, self.settings, pick_device(device, os.environ))
-        self._unusable: Dict[str, int] = {}
 
     def with_frames(self, num_frames: int) -> "Box2Seg":
         """The same network and settings with another T (no reloading)."""
@@ -67,17 +67,9 @@ class Box2Seg:
     def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
         whole, where = seq.source()
         masks: Dict[int, np.ndarray] = {}
-        unusable = 0
         for result in self.annotator.annotate(target_sequence(whole), targets=set(where)):
             if result.mask is None:
-                unusable += 1
-            else:
-                masks[result.index] = result.mask
-        self._unusable[seq.name] = unusable
+                raise ImageReadError(result.problem)
+            masks[result.index] = result.mask
         for i in where:
             yield masks[i] if i in masks else np.zeros(seq.image_size, dtype=bool)
-
-    def notes(self, seq: EvalSequence) -> Dict[str, int]:
-        """Frames of ``seq`` the engine could not use (unreadable image, box outside it), when any."""
-        unusable = self._unusable.get(seq.name, 0)
-        return {"unusable": unusable} if unusable else {}

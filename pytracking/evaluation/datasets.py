@@ -6,10 +6,12 @@
     yt300            the YT300 videos held out of YouTube-VOS 2019 train, one sequence per (video, object)
     lasot_test       LaSOT test (testing_set.txt): boxes only
     got10k_val       GOT-10k val: boxes only
+    folder           one sequence: a folder of frames + a boxes file (x,y,w,h or VOT polygon lines)
 
 Roots default to pytracking/evaluation/local.py. The boxes of the VOS datasets are the tight boxes of
-the ground-truth masks (as in the paper). LaSOT and GOT-10k have no ground-truth masks: a method can
-be run on them (e.g. pytracking/annotate/run.py writes the masks) but nothing can be scored.
+the ground-truth masks (as in the paper). LaSOT, GOT-10k and folders have no ground-truth masks: a
+box->mask method can be run on them (e.g. pytracking/annotate/run.py writes the masks) but not scored;
+trackers are scored on their boxes (pytracking/evaluation/tracking_report.py).
 """
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ import numpy as np
 from ltr.data.image_loader import PathLike
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
-from ltr.dataset.vos_base import dataset_root, TrackingDataset, restrict
+from ltr.dataset.vos_base import dataset_root, restrict
 from ltr.dataset.youtubevos import YouTubeVOS
 from ltr.train_settings.box2seg import davis16 as davis16_setting
-from pytracking.annotate.sources import TrackingSource
+from pytracking.annotate.sources import FolderSource, SequenceError, Source, TrackingSource
 from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.sequences import EvalSequence, load_davis
+from pytracking.evaluation.sequences import FRAME_SUFFIXES, EvalSequence, load_davis
 
 Loader = Callable[[Optional[PathLike], Optional[str], Optional[Sequence[str]]], List[EvalSequence]]
 
@@ -40,6 +42,7 @@ class Dataset:
     loader: Loader
     scored: bool
     description: str
+    interval: int = 15  # Δ for box2seg's temporal windows: the paper's 15, and 5 on DAVIS
 
 
 def _root(root: Optional[PathLike], setting: str, what: str) -> Path:
@@ -95,17 +98,51 @@ def _yt300(root: Optional[PathLike], resolution: Optional[str], sequences: Optio
     return out
 
 
-def _tracking(dataset: TrackingDataset) -> List[EvalSequence]:
-    """Boxes and visibility of a tracking dataset (no masks), read as the annotation tool reads them."""
-    source = TrackingSource(dataset)
+def _sequences(source: Source) -> List[EvalSequence]:
+    """Boxes and visibility of a tracking dataset or folder (no masks), read as the annotation tool reads them."""
     out = []
     for unit in source.units():
-        for seq in source.load(unit):
+        try:
+            loaded = source.load(unit)
+        except SequenceError as err:
+            raise FileNotFoundError(str(err)) from None
+        for seq in loaded:
             if seq.problems:
                 warnings.warn(f"{seq.name}: {len(seq.problems)} bad annotation(s), those frames have no box:\n  "
                               + "\n  ".join(seq.problems[:5]))
             out.append(EvalSequence(seq.name, seq.frames, seq.boxes, visible=seq.visible))
     return out
+
+
+def _has_frames(folder: Path) -> bool:
+    return folder.is_dir() and any(p.suffix.lower() in FRAME_SUFFIXES for p in folder.iterdir())
+
+
+def load_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional[str] = None) -> List[EvalSequence]:
+    """One sequence: the frames in ``root`` or in its ``imgs/`` or ``img/`` folder (VOT, LaSOT), sorted by
+    name, and the boxes file ``boxes`` (default: the first groundtruth.txt in the frames folder, ``root``
+    or the frames' parent), one line per frame: x,y,w,h or a VOT polygon x1,y1,...,x4,y4 (its min/max
+    box); empty, NaN or zero-size lines mean no box. ``name`` defaults to the frames folder's name (its
+    parent's when it is imgs/ or img/)."""
+    root = Path(root)
+    frames = next((d for d in (root, root / "imgs", root / "img") if _has_frames(d)), None)
+    if frames is None:
+        raise FileNotFoundError(f"no frames ({', '.join(FRAME_SUFFIXES)}) in {root} nor in its imgs/ or img/ folder")
+    if boxes is None:
+        candidates = [d / "groundtruth.txt" for d in (frames, root, frames.parent)]
+        boxes = next((p for p in candidates if p.is_file()), root / "groundtruth.txt")
+    default_name = (frames.parent if frames.name in ("imgs", "img") else frames).name
+    return _sequences(FolderSource(frames, Path(boxes), name or default_name))
+
+
+def _folder(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
+            ) -> List[EvalSequence]:
+    _no_resolution(resolution, "A folder")
+    if root is None:
+        raise ValueError("the folder dataset needs --root (a folder of frames and its groundtruth.txt)")
+    loaded = load_folder(root)
+    restrict([s.name for s in loaded], sequences, f"the folder {root}")
+    return loaded
 
 
 def _lasot_test(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
@@ -117,7 +154,7 @@ def _lasot_test(root: Optional[PathLike], resolution: Optional[str], sequences: 
     if not listing.is_file():
         raise FileNotFoundError(f"{listing} not found: LaSOT's list of test sequences is needed")
     names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-    return _tracking(Lasot(root, sequences=restrict(names, sequences, f"LaSOT test at {root}")))
+    return _sequences(TrackingSource(Lasot(root, sequences=restrict(names, sequences, f"LaSOT test at {root}"))))
 
 
 def _got10k_val(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
@@ -125,17 +162,22 @@ def _got10k_val(root: Optional[PathLike], resolution: Optional[str], sequences: 
     """GOT-10k val: <root>/val when it has a list.txt (root = the GOT-10k release), else root itself."""
     _no_resolution(resolution, "GOT-10k")
     root = _root(root, "got10k_path", "GOT-10k")
-    return _tracking(Got10k(root / "val" if (root / "val" / "list.txt").is_file() else root, sequences=sequences))
+    return _sequences(TrackingSource(Got10k(root / "val" if (root / "val" / "list.txt").is_file() else root,
+                                            sequences=sequences)))
 
 
 DATASETS: Dict[str, Dataset] = {
-    "davis2016_val": Dataset(_davis_val("2016", "davis16_dir"), True, "DAVIS 2016 val"),
-    "davis2017_val": Dataset(_davis_val("2017", "davis_dir"), True, "DAVIS 2017 val, one sequence per object"),
+    "davis2016_val": Dataset(_davis_val("2016", "davis16_dir"), True, "DAVIS 2016 val", interval=5),
+    "davis2017_val": Dataset(_davis_val("2017", "davis_dir"), True, "DAVIS 2017 val, one sequence per object",
+                             interval=5),
     "davis16_heldout": Dataset(_davis16_heldout, True,
-                               "the 6 held-out videos of the shared DAVIS-2016 train data (davis16 train setting)"),
+                               "the 6 held-out videos of the shared DAVIS-2016 train data (davis16 train setting)",
+                               interval=5),
     "yt300": Dataset(_yt300, True, "YouTube-VOS train videos held out as YT300, one sequence per object"),
-    "lasot_test": Dataset(_lasot_test, False, "LaSOT test: boxes only, cannot be scored"),
-    "got10k_val": Dataset(_got10k_val, False, "GOT-10k val: boxes only, cannot be scored"),
+    "lasot_test": Dataset(_lasot_test, False, "LaSOT test: boxes only (no masks to score)"),
+    "got10k_val": Dataset(_got10k_val, False, "GOT-10k val: boxes only (no masks to score)"),
+    "folder": Dataset(_folder, False, "one sequence: a folder of frames (or its imgs/) + groundtruth.txt "
+                                      "(x,y,w,h or VOT polygon lines); boxes only"),
 }
 
 

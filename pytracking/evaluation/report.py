@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from tqdm import tqdm
 from pytracking.evaluation.baselines import Method
 from pytracking.evaluation.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
                                           region_similarity, sequence_statistics)
-from ltr.data.image_loader import PathLike
+from ltr.data.image_loader import ImageReadError, PathLike
 from pytracking.evaluation.sequences import EvalSequence
 
 MEASURES = ("J", "F")
@@ -52,56 +53,70 @@ def evaluate_method(method: Method, sequences: Sequence[EvalSequence], protocol:
     """Per-frame J/F, per-sequence mean/recall/decay and dataset averages of one method.
 
     Returns ``{"method", "protocol", "protocol_description", "bound", "sequences": {name: {"frames",
-    "J": {"per_frame", "mean", "recall", "decay"}, "F": {...}, "notes"}}, "dataset": {"J": {...},
-    "F": {...}, "J&F-mean", "n_sequences", "notes"}}``; notes are counts a method reports
-    (e.g. missing prediction files), summed over sequences in the dataset entry.
+    "J": {"per_frame", "mean", "recall", "decay"}, "F": {...}}}, "failed": {name: why}, "dataset":
+    {"J": {...}, "F": {...}, "J&F-mean", "n_sequences", "n_failed"}}``. A sequence with an unreadable
+    or missing file (frame, ground truth, prediction) is not scored: it is listed under "failed" with
+    the file named, and the dataset averages (None when nothing was scored) leave it out.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {sorted(PROTOCOLS)}")
     names = [s.name for s in sequences]
     if not names or len(set(names)) != len(names):
         raise ValueError(f"need at least one sequence and unique sequence names, got {names}")
-    notes_of = getattr(method, "notes", None)
     per_seq: Dict[str, Dict[str, Any]] = {}
+    failed: Dict[str, str] = {}
     with tqdm(total=sum(len(s) for s in sequences), desc=f"{method_name(method)} [{protocol}]", unit="frame",
               disable=not progress) as bar:
         for seq in sequences:
-            scores = _score_sequence(method, seq, bound, bar)
+            try:
+                if seq.error:
+                    raise ImageReadError(seq.error)
+                scores = _score_sequence(method, seq, bound, bar)
+            except ImageReadError as err:
+                failed[seq.name] = str(err)
+                tqdm.write(f"{method_name(method)}: sequence {seq.name} failed, not scored: {err}", file=sys.stderr)
+                continue
             entry: Dict[str, Any] = {"frames": [f.stem for f in seq.frames]}
             for m in MEASURES:
                 try:
                     entry[m] = {"per_frame": scores[m], **sequence_statistics(scores[m], protocol)}
                 except ValueError as err:
                     raise ValueError(f"sequence {seq.name}: {err}") from err
-            entry["notes"] = notes_of(seq) if notes_of else {}
             per_seq[seq.name] = entry
-    dataset: Dict[str, Any] = {m: dataset_summary({n: e[m] for n, e in per_seq.items()}) for m in MEASURES}
-    dataset["J&F-mean"] = (dataset["J"]["mean"] + dataset["F"]["mean"]) / 2
+    dataset: Dict[str, Any] = {m: dataset_summary({n: e[m] for n, e in per_seq.items()}) if per_seq
+                               else dict.fromkeys(STATISTICS) for m in MEASURES}
+    dataset["J&F-mean"] = (dataset["J"]["mean"] + dataset["F"]["mean"]) / 2 if per_seq else None
     dataset["n_sequences"] = len(per_seq)
-    dataset["notes"] = {k: sum(e["notes"].get(k, 0) for e in per_seq.values())
-                        for k in sorted({k for e in per_seq.values() for k in e["notes"]})}
+    dataset["n_failed"] = len(failed)
     return {"method": method_name(method), "protocol": protocol, "protocol_description": PROTOCOLS[protocol],
-            "bound": bound, "sequences": per_seq, "dataset": dataset}
+            "bound": bound, "sequences": per_seq, "failed": failed, "dataset": dataset}
+
+
+def format_value(value: Optional[float]) -> str:
+    """A statistic as a table cell ('n/a' when it could not be computed)."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def results_markdown(results: Mapping[str, Any]) -> str:
-    """A markdown table: one row per sequence and a mean row, under a line naming the protocol."""
-    ds = results["dataset"]
-    note_keys = list(ds["notes"])
+    """A markdown table: one row per sequence (failed ones marked, with why below) and a mean row,
+    under a line naming the protocol."""
+    ds, failed = results["dataset"], results["failed"]
     bound = results["bound"]
     tol = f"r = {bound:g} px" if bound >= 1 else f"r = ceil({bound:g} x image diagonal)"
+    scored = f"{ds['n_sequences']} sequences, J&F-mean {format_value(ds['J&F-mean'])}"
     lines = [f"# {results['method']}: protocol '{results['protocol']}' ({results['protocol_description']})", "",
-             f"{ds['n_sequences']} sequences, J&F-mean {ds['J&F-mean']:.3f}, boundary tolerance {tol}.", ""]
-    cols = [f"{m}-{s}" for m in MEASURES for s in STATISTICS] + note_keys
+             f"{scored}{f', {len(failed)} FAILED (not scored)' if failed else ''}, boundary tolerance {tol}.", ""]
+    cols = [f"{m}-{s}" for m in MEASURES for s in STATISTICS]
     lines += ["| Sequence | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
 
     def row(label: str, stats: Mapping[str, Any]) -> str:
-        cells = [f"{stats[m][s]:.3f}" for m in MEASURES for s in STATISTICS]
-        cells += [str(stats["notes"].get(k, 0)) for k in note_keys]
-        return f"| {label} | " + " | ".join(cells) + " |"
+        return f"| {label} | " + " | ".join(format_value(stats[m][s]) for m in MEASURES for s in STATISTICS) + " |"
 
     lines += [row(name, e) for name, e in results["sequences"].items()]
+    lines += [f"| {name} | " + " | ".join(["FAILED"] * len(cols)) + " |" for name in failed]
     lines.append(row("**Mean**", ds))
+    if failed:
+        lines += ["", "Failed sequences (not in the mean):"] + [f"- {name}: {why}" for name, why in failed.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ltr.data.image_loader import PathLike, imread_indexed, imread_mask, imread_rgb
+from ltr.data.image_loader import ImageReadError, PathLike, check_mask_size, imread_indexed, imread_mask, imread_rgb
 from ltr.data.processing import mask_to_box
 from pytracking.evaluation.environment import env_settings
 
@@ -25,7 +25,8 @@ class EvalSequence:
     """One object in one video: frame paths, boxes (N, 4) [x, y, w, h] (NaN = no box), visibility.
 
     ``object_id`` selects the label in indexed ground-truth masks; None means foreground = any
-    non-zero value (single-object annotations such as DAVIS 2016's 0/255 PNGs).
+    non-zero value (single-object annotations such as DAVIS 2016's 0/255 PNGs). ``error`` says why
+    the sequence cannot be evaluated at all (e.g. an unreadable annotation): it is reported as failed.
     """
     name: str
     frames: List[Path]
@@ -33,6 +34,7 @@ class EvalSequence:
     gt_masks: Optional[List[Path]] = None
     object_id: Optional[int] = None
     visible: Optional[np.ndarray] = None  # default: the frame has a box
+    error: str = ""
     # Set by select(): the whole sequence and where these frames lie in it (context for temporal methods).
     origin: Optional["EvalSequence"] = field(default=None, repr=False, compare=False)
     origin_indices: Optional[List[int]] = field(default=None, repr=False, compare=False)
@@ -62,12 +64,14 @@ class EvalSequence:
         return imread_rgb(self.frames[i])
 
     def gt_mask(self, i: int) -> np.ndarray:
-        """Ground-truth mask of this object in frame ``i`` as HxW bool."""
+        """Ground-truth mask of this object in frame ``i`` as HxW bool (ImageReadError when it is
+        unreadable or not the size of the frames)."""
         if self.gt_masks is None:
             raise ValueError(f"sequence {self.name} has no ground-truth masks")
-        if self.object_id is None:
-            return imread_mask(self.gt_masks[i])
-        return imread_indexed(self.gt_masks[i]) == self.object_id
+        path = self.gt_masks[i]
+        mask = imread_mask(path) if self.object_id is None else imread_indexed(path) == self.object_id
+        check_mask_size(mask, self.image_size, path, self.frames[i])
+        return mask
 
     def select(self, indices: Sequence[int]) -> "EvalSequence":
         """A sequence of the given frames only (quick runs, 'J against the number of frames').
@@ -141,10 +145,14 @@ def load_davis(root: Optional[PathLike] = None, year: str = "2017", split: str =
     for name in names:
         frames = _frame_paths(root / "JPEGImages" / resolution / name)
         annos = [root / "Annotations" / resolution / name / f"{f.stem}.png" for f in frames]
-        if year == "2016":
-            out.append(EvalSequence(name, frames, _boxes([imread_mask(p) for p in annos]), annos))
+        try:
+            labels = [imread_indexed(p) for p in annos]
+        except ImageReadError as err:  # no boxes without the annotation: the sequence is reported as failed
+            out.append(EvalSequence(name, frames, np.full((len(frames), 4), np.nan), annos, error=str(err)))
             continue
-        labels = [imread_indexed(p) for p in annos]
+        if year == "2016":
+            out.append(EvalSequence(name, frames, _boxes([lab > 0 for lab in labels]), annos))
+            continue
         for obj in np.unique(np.concatenate([np.unique(lab) for lab in labels])):
             if obj == 0:
                 continue
@@ -158,13 +166,10 @@ def mask_folder_path(folder: PathLike, seq: EvalSequence, i: int) -> Path:
     return Path(folder) / seq.name / f"{seq.frames[i].stem}.png"
 
 
-def read_folder_mask(folder: PathLike, seq: EvalSequence, i: int) -> Optional[np.ndarray]:
-    """Frame ``i``'s mask from a folder in the annotation layout (foreground > 0); None when missing."""
+def read_folder_mask(folder: PathLike, seq: EvalSequence, i: int) -> np.ndarray:
+    """Frame ``i``'s mask from a folder in the annotation layout (foreground > 0); ImageReadError when
+    it is missing, unreadable or not the size of the frame."""
     path = mask_folder_path(folder, seq, i)
-    if not path.is_file():
-        return None
     mask = imread_mask(path)
-    if mask.shape != seq.image_size:
-        raise ValueError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]}, "
-                         f"frames of {seq.name} are {seq.image_size[1]}x{seq.image_size[0]}")
+    check_mask_size(mask, seq.image_size, path, seq.frames[i])
     return mask

@@ -13,7 +13,8 @@
 Each writes <out>/<table>.{md,json} (rows = method/T, the protocol named) and per-run results in
 <out>/<run>/, and prints the table. Checkpoints given as NAME=PATH must hold that variant (table2) or
 aggregation (table3). Every option of box2mask.py's data and inference groups applies (see --help
-of each command), e.g. --frame-step 4 --crop-size 240x432 for affordable CPU runs.
+of each command), e.g. --frame-step 4 --crop-size 240x432 for affordable CPU runs. Exit codes as
+box2mask.py: 0, 1 when some sequence failed (named in the tables), 2 on usage errors.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from ltr.models.box2seg.aggregation import AGGREGATIONS
 from ltr.models.box2seg.box2seg_net import VARIANTS, Box2SegNet
 from pytracking.annotate.run import UsageError
-from pytracking.evaluation.box2mask import (EXIT_OK, EXIT_USAGE, Run, add_data_arguments, add_inference_arguments,
+from pytracking.evaluation.box2mask import (EXIT_USAGE, Run, add_data_arguments, add_inference_arguments,
                                             baseline_run, box2seg_runs, evaluate_runs, finish, inference_settings,
                                             load_box2seg, load_sequences, run_context)
 
@@ -107,13 +108,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sequences = load_sequences(args)
         weights = named_weights(table, args.weights)
         runs = table_runs(table, weights, args.num_frames, settings)
-    except (UsageError, ValueError, FileNotFoundError) as err:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     rows = evaluate_runs(runs, sequences, args.protocol, args.out)
-    finish(rows, args.out, args.table, f"{table.title} ({args.dataset})", run_context(args, sequences, weights),
-           table.plot)
-    return EXIT_OK
+    return finish(rows, args.out, args.table, f"{table.title} ({args.dataset})",
+                  run_context(args, sequences, weights, runs), table.plot)
 
 
 if __name__ == "__main__":

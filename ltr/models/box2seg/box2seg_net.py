@@ -124,11 +124,14 @@ class Box2SegNet(BackboneFeaturesMixin, nn.Module):
                                           refine_frames, x_stack)
 
     def forward(self, images: torch.Tensor, boxes: torch.Tensor, num_iter: Optional[int] = None,
-                solver: Optional[str] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                solver: Optional[str] = None, drop_box_encoding: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
         """images (T,B,3,H,W) normalised, boxes (T,B,4) [x,y,w,h] px -> (initial, refined) logits (T,B,H,W).
 
         ``num_iter`` overrides the steepest-descent iterations (5 in training, 15 at inference),
         ``solver`` the steepest-descent solver ('gemm', the default, or the official 'double_backward').
+        ``drop_box_encoding`` (B,) bool zeroes m_t of those sequences in both stages (a training
+        option, not the paper's): the decoder then has to segment from the aggregated scores alone.
         """
         n_frames, n_seq = images.shape[:2]
         image_size = images.shape[-2:]
@@ -136,6 +139,8 @@ class Box2SegNet(BackboneFeaturesMixin, nn.Module):
         x = self.extract_target_model_features(feats)
         x = x.view(n_frames, n_seq, *x.shape[-3:])
         enc = self.encode_object(boxes, x, image_size)
+        if drop_box_encoding is not None and enc.m is not None:
+            enc = enc._replace(m=enc.m * (~drop_box_encoding).to(enc.m.dtype).view(1, -1, 1, 1, 1))
         return self.segment_window(feats, x, enc, image_size, num_iter, solver)
 
 

@@ -9,7 +9,7 @@ def configure(settings) -> None:
     configure_davis16(settings)
     settings.description = "box2seg on shared DAVIS-2016, reduced for CPU"
     settings.output_size = (160, 96)  # (W, H)
-    settings.search_area_factor = 2.0
+    settings.search_area_factor = settings.inference_search_area = 2.0
     settings.batch_size = 2
     settings.samples_per_epoch = 2 * 100
     settings.num_epochs = 6

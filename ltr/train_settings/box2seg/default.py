@@ -59,6 +59,7 @@ def train_datasets(settings) -> List[Tuple[object, float]]:
 def configure(settings) -> None:
     """Fill ``settings`` with the §3.4 setting."""
     settings.description = "box2seg (STA), paper §3.4, official optimiser setting"
+    settings.task = "box2seg"
     settings.seed = 0
     # data (§3.4)
     settings.train_datasets = train_datasets
@@ -68,6 +69,7 @@ def configure(settings) -> None:
     settings.search_area_factor = 5.0
     settings.output_size = (832, 480)  # (W, H)
     settings.crop_mode = "inside_major"
+    settings.inference_search_area = 4.0  # the official annotation tool crops 4x the box (facts §3.5)
     settings.center_jitter = 3.0
     settings.scale_jitter = 0.25
     settings.p_grayscale = 0.05
@@ -84,6 +86,7 @@ def configure(settings) -> None:
     settings.default_lr = OFFICIAL_DEFAULT_LR
     settings.loss_weight = 100.0
     settings.train_optim_iter = 5
+    settings.box_encoding_dropout = 0.0  # not in the paper: share of sequences trained without m_t
     settings.solver = "gemm"  # S's steepest descent: batched matmuls; "double_backward" = the official maths
     settings.amp = None  # or "bf16"
     # network: the official STA arguments, frozen backbone

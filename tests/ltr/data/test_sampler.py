@@ -95,9 +95,13 @@ def test_sampler_same_index_same_sample_any_order_and_workers():
 
 
 def test_sampler_dataset_weights():
-    a, b = ToyDataset("a", [[True] * 30]), ToyDataset("b", [[True] * 30])
+    a, b = ToyDataset("a", [[True] * 30]), ToyDataset("b", [[True] * 30, [True] * 30, [True] * 30])
     assert {BoxToMaskSampler([a, b], [1, 0], 10)[i]["dataset"] for i in range(20)} == {"a"}
-    assert {BoxToMaskSampler([a, b], [6, 1], 10)[i]["dataset"] for i in range(60)} == {"a", "b"}
+    n = 700  # the paper's 6:1 (YouTube-VOS : DAVIS): P(a) = 6/7, whatever the sizes of the datasets
+    count = sum(BoxToMaskSampler([a, b], [6, 1], 10)[i]["dataset"] == "a" for i in range(n))
+    assert abs(count - n * 6 / 7) < 4 * np.sqrt(n * 6 / 7 * 1 / 7)  # 4 standard deviations of the binomial
+    by_size = sum(BoxToMaskSampler([a, b], None, 10)[i]["dataset"] == "a" for i in range(n))
+    assert abs(by_size - n / 4) < 4 * np.sqrt(n / 4 * 3 / 4)  # no weights: by number of sequences, 1:3
     with pytest.raises(ValueError, match="p_datasets"):
         BoxToMaskSampler([a, b], [1], 10)
 

@@ -1,10 +1,13 @@
 """DAVIS read from the real shared data (2016) and from a DAVIS-2017-layout fixture."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
+import faults
 from ltr.data.image_loader import imread_indexed
 from ltr.data.processing import mask_to_box
 from ltr.dataset import Davis
@@ -53,3 +56,15 @@ def test_davis2017_one_sample_per_object_and_split_file(davis17_root):
 
 def test_davis2017_without_split_file_uses_all_sequences(davis17_root):
     assert len(Davis(davis17_root, version="2017", split="val")) == 4
+
+
+def test_unreadable_annotation_is_reported_never_sampled_and_not_cached(davis17_root, tmp_path):
+    bad = faults.truncate(davis17_root / "Annotations" / "480p" / "s0" / "00003.png")
+    meta = tmp_path / "meta.json"
+    with pytest.warns(UserWarning, match=f"{bad}"):
+        ds = Davis(davis17_root, "2017", meta_path=meta)
+    assert ds.problems == {"s0_1": [f"cannot read mask {bad} (truncated PNG (no IEND chunk))"],
+                           "s0_2": [f"cannot read mask {bad} (truncated PNG (no IEND chunk))"]}
+    visible = ds.get_sequence_info(0)["visible"].tolist()
+    assert visible == [i != 3 for i in range(12)]
+    assert "s0" not in json.loads(meta.read_text())  # rescanned next time, once the file is fixed

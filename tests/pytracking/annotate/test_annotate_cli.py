@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -79,32 +80,49 @@ def test_got10k_layout_and_a_sequence_without_files(tmp_path, checkpoints, clips
     assert not (out / "done" / "got10k" / "GOT-10k_Train_000002.json").exists()
 
 
+# The CLI in a child process that SIGKILLs itself in the middle of writing its KILL_AT-th PNG: a real kill,
+# with no chance to clean up (no exception handler, no atexit, the writer threads die too).
+KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from PIL import Image
+real_save, calls = Image.Image.save, []
+def save(image, fp, *args, **kwargs):
+    calls.append(fp)
+    if len(calls) == int(os.environ["KILL_AT"]):
+        Path(fp).write_bytes(b"\\x89PNG\\r\\n\\x1a\\n partial")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_save(image, fp, *args, **kwargs)
+Image.Image.save = save
+from pytracking.annotate.run import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_killed_run_resumes_without_partial_output(lasot_root, tmp_path, checkpoints, monkeypatch):
     reference = tmp_path / "reference"
     assert annotate("lasot", lasot_root, reference, checkpoints["balanced"]) == EXIT_OK
     out = tmp_path / "out"
-    real_write = writer.write_mask
-    calls = []
-
-    def dying_write(path: Path, mask: np.ndarray) -> None:
-        calls.append(path)
-        if len(calls) == 9:  # die in the middle of the second sequence, leaving a partial file
-            path.with_name(writer.TMP_PREFIX + path.name).write_bytes(b"\x89PNG half")
-            raise RuntimeError("killed")
-        real_write(path, mask)
-
-    monkeypatch.setattr(writer, "write_mask", dying_write)
-    with pytest.raises(RuntimeError, match="killed"):
-        annotate("lasot", lasot_root, out, checkpoints["balanced"])
+    args = ["lasot", "--root", str(lasot_root), "--out", str(out), "--weights", str(checkpoints["balanced"]),
+            *SMALL_ARGS]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), KILL_AT="9")  # boat-1's third mask
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, *args], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert [p.name for p in (out / "done" / "lasot").iterdir()] == ["bear-1.json"]
-    assert list(out.rglob(writer.TMP_PREFIX + "*"))
+    (partial,) = out.rglob(writer.TMP_PREFIX + "*")  # the write that was cut off, under its temporary name
+    assert partial.parent.name == "boat-1"
+    expected = read_masks(reference / "lasot_masks")
+    for path in (out / "lasot_masks").rglob("0*.png"):  # every file under its final name is whole
+        np.testing.assert_array_equal(read_png(path), expected[f"{path.parent.name}/{path.name}"], err_msg=str(path))
 
-    calls.clear()
+    calls = []
+    real_write = writer.write_mask
     monkeypatch.setattr(writer, "write_mask", lambda path, mask: (calls.append(path), real_write(path, mask)))
     assert annotate("lasot", lasot_root, out, checkpoints["balanced"]) == EXIT_OK
     assert {p.parent.name for p in calls} == {"boat-1", "car-2"}  # the finished sequence is not redone
     assert not list(out.rglob(writer.TMP_PREFIX + "*"))
-    got, expected = read_masks(out / "lasot_masks"), read_masks(reference / "lasot_masks")
+    got = read_masks(out / "lasot_masks")
     assert sorted(got) == sorted(expected)
     for name in expected:
         np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
@@ -174,10 +192,25 @@ def test_short_video_is_annotated_with_a_smaller_window(tmp_path, checkpoints, c
     assert "short video: 3 frames at interval 15 allow windows of at most 1 frames" in capsys.readouterr().out
 
 
-def test_refuses_without_weights(lasot_root, tmp_path, capsys):
+def test_without_weights_uses_the_shipped_network_or_says_it_is_missing(lasot_root, checkpoints, tmp_path,
+                                                                         monkeypatch, capsys):
+    import shutil
+
+    import pytracking.utils.loading as loading
+
+    shipped = tmp_path / "networks"
+    monkeypatch.setattr(loading, "SHIPPED_NETWORKS", shipped)
     out = tmp_path / "out"
-    assert main(["lasot", "--root", str(lasot_root), "--out", str(out)]) == EXIT_USAGE
-    assert "refusing to annotate with an untrained network" in capsys.readouterr().err
+    assert main(["lasot", "--root", str(lasot_root), "--out", str(out), *SMALL_ARGS]) == EXIT_USAGE
+    assert f"weights {loading.DEFAULT_BOX2SEG} not found (looked at" in capsys.readouterr().err
+    shipped.mkdir()
+    shutil.copy(checkpoints["positive"], shipped / loading.DEFAULT_BOX2SEG)
+    assert main(["lasot", "--root", str(lasot_root), "--out", str(out), "--sequences", "boat-1", *SMALL_ARGS]) == 0
+    assert f"weights: {shipped / loading.DEFAULT_BOX2SEG} (the shipped default)" in capsys.readouterr().err
+
+
+def test_refuses_unreadable_weights(lasot_root, tmp_path, capsys):
+    out = tmp_path / "out"
     junk = tmp_path / "junk.pth.tar"
     junk.write_bytes(b"not a checkpoint")
     assert main(["lasot", "--root", str(lasot_root), "--out", str(out), "--weights", str(junk)]) == EXIT_USAGE

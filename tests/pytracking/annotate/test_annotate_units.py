@@ -151,3 +151,16 @@ def test_frame_stats_flags_empty_and_misplaced_masks():
     fill, suspicious = frame_stats(mask, box)
     assert fill == pytest.approx(16 / 400) and suspicious
 
+
+
+def test_settings_default_to_what_the_checkpoint_was_trained_for():
+    from types import SimpleNamespace
+
+    from pytracking.annotate.engine import AnnotateSettings, settings_for
+
+    net = SimpleNamespace(inference={"crop_size": [192, 320], "search_area": 3.0, "normalization": "lite"})
+    s = settings_for(net, num_frames=5, search_area=None)
+    assert (s.crop_size, s.search_area, s.num_frames) == ((192, 320), 3.0, 5)
+    assert settings_for(net, crop_size=(64, 96)).crop_size == (64, 96)  # the command line wins
+    paper = AnnotateSettings()
+    assert settings_for(SimpleNamespace(inference=None)).search_area == paper.search_area == 4.0

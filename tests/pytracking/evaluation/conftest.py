@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pytracking.evaluation.sequences import mask_folder_path
+
 N_FRAMES, H, W = 6, 48, 64
 
 
@@ -41,3 +43,18 @@ def synthetic_davis(tmp_path: Path) -> Path:
     (tmp_path / "ImageSets" / "2017").mkdir(parents=True)
     (tmp_path / "ImageSets" / "2017" / "val.txt").write_text("beta\n")
     return tmp_path
+
+
+@pytest.fixture
+def write_predictions():
+    """Writes a mask folder in the annotation layout: ``write(folder, sequences, mask_of(seq, i))``."""
+
+    def write(folder: Path, sequences, mask_of) -> Path:
+        for seq in sequences:
+            for i in range(len(seq)):
+                path = mask_folder_path(folder, seq, i)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.asarray(mask_of(seq, i), np.uint8)).save(path)
+        return folder
+
+    return write

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -13,7 +14,9 @@ import numpy as np
 import pytest
 import torch
 
+import faults
 from ltr.admin.loading import save_checkpoint
+from ltr.data.image_loader import ImageReadError
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
 from pytracking.annotate.engine import AnnotateSettings, Annotator, prepare_frame
 from pytracking.evaluation import box2mask, tables
@@ -72,7 +75,18 @@ def test_method_on_two_heldout_videos(checkpoint, davis16_root):
             assert not (mask & ~box_mask(box, seq.image_size)).any()  # inside the box (none without one)
         filled = [m.sum() / max(box_mask(b, seq.image_size).sum(), 1) for m, b in zip(masks, seq.boxes)]
         assert 0 < np.mean(filled) < 1  # neither empty nor box-fill: real network output
-        assert not masks[2].any() and method.notes(seq) == {}
+        assert not masks[2].any()
+
+
+def test_an_unreadable_frame_fails_the_sequence(net, surf, tmp_path):
+    """Not an empty mask scored as a miss: the sequence fails, naming the frame."""
+    seq = surf.select(range(0, 12, 4))
+    broken = tmp_path / "00004.jpg"
+    broken.write_bytes(seq.frames[1].read_bytes())
+    faults.truncate(broken)
+    whole = replace(surf, frames=[broken if f == seq.frames[1] else f for f in surf.frames])
+    with pytest.raises(ImageReadError, match=f"surf: cannot read image {broken}"):
+        list(Box2Seg(net=net, **SMALL)(whole.select(range(0, 12, 4))))
 
 
 def test_only_selected_frames_are_segmented_with_windows_over_all_frames(net, surf):

@@ -9,14 +9,15 @@ import pytest
 
 from ltr.train_settings.box2seg.davis16 import VAL_SEQUENCES
 from pytracking.evaluation.box2mask import main as box2mask
-from pytracking.evaluation.datasets import DATASETS, get_dataset, load_dataset
+from pytracking.evaluation.datasets import DATASETS, get_dataset, load_dataset, load_folder
 from pytracking.evaluation.sequences import box_from_mask
 
 
 def test_unknown_name_lists_the_choices():
     with pytest.raises(ValueError, match="unknown evaluation dataset 'davis'.*davis16_heldout.*got10k_val"):
         load_dataset("davis")
-    assert set(DATASETS) == {"davis2016_val", "davis2017_val", "davis16_heldout", "yt300", "lasot_test", "got10k_val"}
+    assert set(DATASETS) == {"davis2016_val", "davis2017_val", "davis16_heldout", "yt300", "lasot_test", "got10k_val",
+                             "folder"}
     assert not get_dataset("lasot_test").scored and not get_dataset("got10k_val").scored
 
 
@@ -67,3 +68,23 @@ def test_boxes_only_dataset_loads_but_cannot_be_scored(tmp_path, capsys):
     assert box2mask(["--dataset", "got10k_val", "--root", str(tmp_path / "got10k"), "--method", "boxfill",
                      "--out", str(tmp_path / "out")]) == 2
     assert "no ground-truth masks" in capsys.readouterr().err
+
+
+def test_folder_of_frames_with_vot_polygons(vot_bag_root, tmp_path):
+    (seq,) = load_dataset("folder", root=vot_bag_root)  # frames in imgs/, groundtruth.txt beside them
+    polygon = [float(v) for v in (vot_bag_root / "groundtruth.txt").read_text().splitlines()[0].split(",")]
+    xs, ys = polygon[0::2], polygon[1::2]
+    assert seq.name == "vot2015-bag" and len(seq) == 196 and seq.visible.all()
+    np.testing.assert_allclose(seq.boxes[0], [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)])
+    (same,) = load_folder(vot_bag_root / "imgs")  # the frames folder itself: groundtruth.txt one level up
+    assert same.name == "vot2015-bag" and np.array_equal(same.boxes, seq.boxes, equal_nan=True)
+    boxes = tmp_path / "boxes.txt"
+    boxes.write_text("\n".join(["1,2,3,4"] * 196) + "\n")
+    (mine,) = load_folder(vot_bag_root, boxes, name="bag")
+    assert mine.name == "bag" and mine.boxes[0].tolist() == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="unknown sequences"):
+        load_dataset("folder", root=vot_bag_root, sequences=["bag"])
+    with pytest.raises(ValueError, match="needs --root"):
+        load_dataset("folder")
+    with pytest.raises(FileNotFoundError, match="no frames"):
+        load_dataset("folder", root=tmp_path)

@@ -6,8 +6,8 @@ import json
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
+import faults
 from pytracking.evaluation.baselines import MaskFolder
 from pytracking.evaluation.report import evaluate_method, plot_curve, write_results
 from pytracking.evaluation.sequences import load_davis, mask_folder_path
@@ -19,37 +19,47 @@ def sequences(synthetic_davis):
     return load_davis(synthetic_davis, year="2017", split="train")
 
 
-def test_ground_truth_folder_scores_one(sequences, tmp_path):
-    folder = tmp_path / "pseudo_masks"
-    for seq in sequences:
-        for i in range(len(seq)):
-            path = mask_folder_path(folder, seq, i)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(seq.gt_mask(i).astype(np.uint8) * 255).save(path)
+def test_ground_truth_folder_scores_one(sequences, tmp_path, write_predictions):
+    folder = write_predictions(tmp_path / "pseudo_masks", sequences, lambda seq, i: seq.gt_mask(i) * 255)
     results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
     for entry in results["sequences"].values():
         assert entry["J"]["per_frame"] == [1.0] * 6 and entry["F"]["per_frame"] == [1.0] * 6
     assert results["dataset"]["J"]["mean"] == results["dataset"]["F"]["mean"] == 1.0
-    assert results["dataset"]["notes"] == {"missing": 0}
+    assert results["failed"] == {} and results["dataset"]["n_failed"] == 0
 
     json_path, md_path = write_results(results, tmp_path / "out")
     assert json.loads(json_path.read_text())["protocol"] == "all"
     md = md_path.read_text().splitlines()
     assert md[0].startswith("# maskfolder:pseudo_masks: protocol 'all'")
-    header = "| Sequence | J-mean | J-recall | J-decay | F-mean | F-recall | F-decay | missing |"
+    header = "| Sequence | J-mean | J-recall | J-decay | F-mean | F-recall | F-decay |"
     rows = md[md.index(header) + 2:]
     assert [r.split(" | ")[0] for r in rows] == ["| alpha_1", "| alpha_2", "| beta_1", "| **Mean**"]
-    assert rows[-1] == "| **Mean** | 1.000 | 1.000 | 0.000 | 1.000 | 1.000 | 0.000 | 0 |"
+    assert rows[-1] == "| **Mean** | 1.000 | 1.000 | 0.000 | 1.000 | 1.000 | 0.000 |"
 
 
-def test_empty_folder_scores_zero_where_there_are_objects(sequences, tmp_path):
-    results = evaluate_method(MaskFolder(tmp_path / "nothing"), sequences, "all", progress=False)
+def test_empty_predictions_score_zero_where_there_are_objects(sequences, tmp_path, write_predictions):
+    folder = write_predictions(tmp_path / "empty", sequences, lambda seq, i: np.zeros(seq.image_size))
+    results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
     obj2 = results["sequences"]["alpha_2"]
     assert obj2["J"]["per_frame"] == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]  # empty GT, empty prediction: J = 1
     assert obj2["F"]["per_frame"] == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     assert results["sequences"]["beta_1"]["J"]["mean"] == 0.0
-    assert obj2["notes"] == {"missing": 6}
-    assert results["dataset"]["notes"] == {"missing": 18}
+
+
+def test_missing_and_corrupt_predictions_fail_their_sequence(sequences, tmp_path, write_predictions):
+    """Not scored as empty masks: failed, named in the JSON and the table, left out of the mean."""
+    folder = write_predictions(tmp_path / "pred", sequences, lambda seq, i: seq.gt_mask(i))
+    gone = faults.missing(mask_folder_path(folder, sequences[0], 3))
+    broken = faults.truncate(mask_folder_path(folder, sequences[1], 5))
+    results = evaluate_method(MaskFolder(folder), sequences, "all", progress=False)
+    assert set(results["failed"]) == {"alpha_1", "alpha_2"} and list(results["sequences"]) == ["beta_1"]
+    assert gone in results["failed"]["alpha_1"] and broken in results["failed"]["alpha_2"]
+    assert results["dataset"]["n_sequences"] == 1 and results["dataset"]["n_failed"] == 2
+    _, md_path = write_results(results, tmp_path / "out")
+    md = md_path.read_text()
+    assert "| alpha_1 | FAILED |" in md and f"- alpha_2: cannot read mask {broken}" in md
+    everything_failed = evaluate_method(MaskFolder(tmp_path / "nothing"), sequences, "all", progress=False)
+    assert everything_failed["dataset"]["J&F-mean"] is None and len(everything_failed["failed"]) == 3
 
 
 def test_protocol_is_applied_and_carried(sequences, tmp_path):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ltr.data.image_loader import ImageReadError
 from pytracking.evaluation.sequences import EvalSequence, box_from_mask, load_davis, mask_folder_path, read_folder_mask
 
 
@@ -57,12 +58,13 @@ def test_mask_folder_reader(synthetic_davis, tmp_path):
     folder = tmp_path / "pred"
     path = mask_folder_path(folder, seq, 2)
     assert path == folder / "beta_1" / "00002.png"
-    assert read_folder_mask(folder, seq, 2) is None
+    with pytest.raises(ImageReadError, match=f"{path}.*No such file"):
+        read_folder_mask(folder, seq, 2)
     path.parent.mkdir(parents=True)
     Image.fromarray(np.where(seq.gt_mask(2), 7, 0).astype(np.uint8)).save(path)  # any value > 0 is foreground
     np.testing.assert_array_equal(read_folder_mask(folder, seq, 2), seq.gt_mask(2))
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(path)
-    with pytest.raises(ValueError, match="00002.png"):
+    with pytest.raises(ImageReadError, match=f"{path} is 10x10, its frame .*00002.jpg is 64x48"):
         read_folder_mask(folder, seq, 2)
 
 

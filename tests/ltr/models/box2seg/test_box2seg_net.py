@@ -110,3 +110,21 @@ def test_gemm_solver_equals_double_backward_with_gradients():
                  "target_model_segm.filter_optimizer.residual_module.filter_reg", "bbox_encoder.samp_w_pred.weight",
                  "segm_encoder.samp_w_pred.weight", "target_model.feature_extractor.0.weight"):
         assert grads[name].abs().sum() > 0, name
+
+
+def test_dropping_the_box_encoding_zeroes_m_of_those_sequences_only(net, monkeypatch):
+    images, boxes = inputs(3, 2)
+    with torch.no_grad():
+        kept = net(images, boxes, num_iter=2)
+        dropped = net(images, boxes, num_iter=2, drop_box_encoding=torch.tensor([True, False]))
+        encode = net.encode_object
+
+        def without_m(*args):
+            enc = encode(*args)
+            return enc._replace(m=torch.zeros_like(enc.m))
+
+        monkeypatch.setattr(net, "encode_object", without_m)
+        no_m = net(images, boxes, num_iter=2)
+    for k, d, z in zip(kept, dropped, no_m):
+        assert torch.equal(d[:, 1], k[:, 1])  # the other sequence is untouched
+        assert torch.allclose(d[:, 0], z[:, 0], atol=1e-6) and not torch.allclose(d[:, 0], k[:, 0])

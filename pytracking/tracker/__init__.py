@@ -1,0 +1,1 @@
+"""Trackers (pytracking's ``pytracking/tracker/<name>/``); run them with ``pytracking/run_tracker.py``."""

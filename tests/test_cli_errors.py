@@ -1,0 +1,76 @@
+"""Every command line turns a configuration mistake into one clear line on stderr and exit code 2,
+never a traceback: each case runs the real script in a subprocess, as a user would."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN, ANNOTATE = "ltr/run_training.py", "pytracking/annotate/run.py"
+BOX2MASK, TABLES = "pytracking/evaluation/box2mask.py", "pytracking/evaluation/tables.py"
+HELDOUT = ["--dataset", "davis16_heldout", "--sequences", "boat", "--out", "{tmp}/out"]
+
+# (script, arguments, environment, what the error line must say); {tmp} is a fresh folder, {davis16} the
+# shared DAVIS-2016 copy. An argparse mistake prints its usage line first, then the error line.
+CASES = {
+    "train: dataset not configured": (TRAIN, ["box2seg", "default"], {"BOX2SEG_YOUTUBEVOS_DIR": ""},
+                                      "'youtubevos_dir' is not configured"),
+    "train: dataset folder missing": (TRAIN, ["box2seg", "davis16"], {"BOX2SEG_DAVIS16_DIR": "{tmp}/none"},
+                                      "DAVIS 2016 root not found: {tmp}/none"),
+    "train: unknown setting": (TRAIN, ["box2seg", "nope"], {}, "no train setting ltr/train_settings/box2seg/nope.py"),
+    "train: bad value": (TRAIN, ["box2seg", "davis16", "--epochs", "0"], {}, "--epochs must be at least 1"),
+    "annotate: root not configured": (ANNOTATE, ["lasot", "--weights", "w"], {"BOX2SEG_LASOT_PATH": ""},
+                                      "lasot_path is not configured"),
+    "annotate: root missing": (ANNOTATE, ["folder", "--root", "{tmp}/none", "--boxes", "b.txt", "--weights", "w"],
+                               {}, "folder root not found: {tmp}/none"),
+    "annotate: weights missing": (ANNOTATE, ["folder", "--root", "{tmp}", "--boxes", "b", "--weights", "{tmp}/w.pth"],
+                                  {}, "weights {tmp}/w.pth not found"),
+    "annotate: no such device": (ANNOTATE, ["folder", "--root", "{tmp}", "--boxes", "b", "--weights", "w",
+                                            "--device", "cuda:7"], {}, "--device cuda:7 is not usable here"),
+    "annotate: bad value": (ANNOTATE, ["folder", "--root", "{tmp}", "--boxes", "b", "--interval", "0"], {},
+                            "--interval must be at least 1"),
+    "annotate: bad crop size": (ANNOTATE, ["lasot", "--crop-size", "10x10"], {}, "argument --crop-size"),
+    "box2mask: maskfolder without masks": (BOX2MASK, ["--method", "maskfolder", "--root", "{davis16}", *HELDOUT],
+                                           {}, "--method maskfolder needs --masks DIR"),
+    "box2mask: dataset root missing": (BOX2MASK, ["--method", "boxfill", "--root", "{tmp}/none", *HELDOUT], {},
+                                       "DAVIS-2016 train root not found: {tmp}/none"),
+    "box2mask: dataset not configured": (BOX2MASK, ["--dataset", "davis2017_val", "--method", "boxfill", "--out",
+                                                    "{tmp}/out"], {"BOX2SEG_DAVIS_DIR": ""},
+                                         "'davis_dir' is not configured"),
+    "box2mask: unknown sequence": (BOX2MASK, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT, "--sequences",
+                                              "bear"], {}, "unknown sequences ['bear']"),
+    "box2mask: bad value": (BOX2MASK, ["--method", "boxfill", "--frame-step", "0", *HELDOUT], {},
+                            "--frame-step must be at least 1"),
+    "box2mask: output is a file": (BOX2MASK, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT[:-1],
+                                              "{tmp}/file"], {}, "{tmp}/file"),
+    "tables: bad name": (TABLES, ["table2", "--weights", "Big=w.pth", "--root", "{davis16}", *HELDOUT], {},
+                         "--weights 'Big=w.pth': NAME must be one of"),
+    "benchmark: weights missing": ("benchmarks/annotate_speed.py", ["--weights", "{tmp}/w.pth"], {},
+                                   "weights {tmp}/w.pth not found"),
+    "benchmark: bad value": ("benchmarks/annotate_speed.py", ["--frames", "0"], {}, "--frames must be at least 1"),
+    "benchmark: no such device": ("benchmarks/train_speed.py", ["--device", "nope"], {},
+                                  "--device nope is not usable here"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_configuration_mistake_is_one_line_and_exit_code_2(case, tmp_path, request):
+    script, args, env, expected = CASES[case]
+    fill = {"tmp": str(tmp_path)}
+    if any("{davis16}" in a for a in args):
+        fill["davis16"] = str(request.getfixturevalue("davis16_root"))
+    (tmp_path / "file").write_text("a file where the output folder should go\n")
+    environment = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", BOX2SEG_WORKSPACE_DIR=str(tmp_path),
+                       **{k: v.format(**fill) for k, v in env.items()})
+    done = subprocess.run([sys.executable, str(REPO / script), *(a.format(**fill) for a in args)], cwd=tmp_path,
+                          env=environment, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and expected.format(**fill) in errors[0], done.stderr[-3000:]
+    if "usage:" not in done.stderr:  # not argparse's usage-and-error pair: exactly one line
+        assert errors[0] == done.stderr.strip().splitlines()[-1] and errors[0].startswith("error: ")
