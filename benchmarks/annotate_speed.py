@@ -1,24 +1,30 @@
-"""Annotation speed: frames/s of annotating one sequence with and without the per-frame feature
-cache, and backbone-only frames/s (the bound: every frame needs at least one backbone pass).
+"""Annotation speed, side by side in one run: exact mode (GEMM solver), the official maths (the same
+inference with the double-backward solver) and fast mode; the backbone-only bound and each mode's
+ratio to it; a per-stage time split; S alone per window (both solvers, with the difference of their
+outputs); peak memory. Optionally J of exact vs fast mode on the shared DAVIS sequences.
 
-    python benchmarks/annotate_speed.py                       # CPU: 128x224 crops, 40 frames, Δ = 3
-    python benchmarks/annotate_speed.py --device cuda --bf16  # GPU: 480x832 crops, 150 frames, Δ = 15
+    python benchmarks/annotate_speed.py                  # CPU: EfficientNet-Lite0 net, 192x320 crops, 12 frames, Δ=1
+    python benchmarks/annotate_speed.py --config paper   # the paper's ResNet-50 net at 480x832
+    python benchmarks/annotate_speed.py --device cuda --bf16   # GPU defaults: --config paper, 150 frames, Δ=15
+    python benchmarks/annotate_speed.py --weights ckpt.pth.tar --crop-size 96x160 --search-area 2 --davis-j
 
 The sequence is a real DAVIS-2016 one from ../shared/data (played forwards and backwards to reach
 --frames) or, when that is absent or --synthetic is given, a generated one. Random-init weights are
-used unless --weights is given: speed does not depend on them.
+used unless --weights is given: speed does not depend on them. The split runs separately from the
+headline runs (it waits for the device at every stage boundary); load, crop, paste and write are
+timed on their own over the same frames (in annotation they run in worker threads, overlapped).
+--davis-j segments every frame of the held-out DAVIS-2016 sequences (or --davis-sequences) in exact
+and fast mode and reports J (region IoU, protocol 'all') and frames/s of both.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
-import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -26,15 +32,21 @@ import cv2
 import numpy as np
 import torch
 
-from ltr.data.image_loader import imread_mask
-from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
-from pytracking.annotate.crop import parse_size
-from pytracking.annotate.engine import AnnotateSettings, Annotator, prepare_frame
-from pytracking.annotate.run import UsageError, load_weights, pick_device
+from stages import (CONFIGS, StageTimer, add_device_arguments, box2seg_stages, device_name, peak_memory_mib,
+                    reset_peak_memory, split_rows, table, timed, use_device)
+from ltr.data.image_loader import imread_mask, imread_rgb
+from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
+from pytracking.annotate.crop import crop_frame, paste_mask, parse_size
+from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
+from pytracking.annotate.run import UsageError, load_weights
 from pytracking.annotate.sources import TargetSequence
+from pytracking.annotate.writer import write_mask
 from pytracking.evaluation.sequences import box_from_mask
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
+MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver="double_backward", fast=False),
+         "fast": dict(solver="gemm", fast=True)}
+STAGES = ("load", "crop", "backbone", "encoders", "S", "decoder", "paste", "write", "other")
 
 
 def davis_sequence(name: str, count: int) -> TargetSequence:
@@ -65,78 +77,192 @@ def synthetic_sequence(folder: Path, count: int, size=(480, 854)) -> TargetSeque
                           [f"{t:05d}.png" for t in range(count)])
 
 
-def timed(fn: Callable[[], object], sync: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    sync()
-    return time.perf_counter() - start
+def host_stages(seq: TargetSequence, settings: AnnotateSettings, device: torch.device, out: Path
+                ) -> Dict[str, float]:
+    """Seconds to read, crop, paste back (on ``device``) and write every frame of ``seq``, one after another."""
+    timer = StageTimer(device)
+    images, crops = [], []
+    with timer.section("load"):
+        images = [imread_rgb(f) for f in seq.frames]
+    with timer.section("crop"):
+        crops = [crop_frame(im, box, settings.crop_size, settings.search_area)[1] for im, box in zip(images, seq.boxes)]
+    logits = torch.randn(settings.crop_size, device=device)
+    with timer.section("paste"):
+        masks = [paste_mask(logits, c, im.shape[:2], b).cpu().numpy() for c, im, b in zip(crops, images, seq.boxes)]
+    with timer.section("write"):
+        for i, mask in enumerate(masks):
+            write_mask(out / f"{i:05d}.png", mask)
+    return dict(timer.seconds)
 
 
-def main(argv: List[str] = None) -> int:
+def s_per_window(net: Box2SegNet, annotator: Annotator, frames: List[PreparedFrame], batch: int
+                 ) -> Dict[str, float]:
+    """Milliseconds per window of S alone (one aggregation, all iterations) for each solver, and the
+    largest difference between their outputs s relative to the largest |s|. ``annotator`` must not use
+    inference mode (the double backward differentiates through x)."""
+    features = annotator.frame_features(frames)
+    x = torch.stack([f.x for f in features])[:, None].expand(-1, batch, -1, -1, -1).contiguous()
+    e, w = (torch.stack([f.enc[j] for f in features])[:, None].expand(-1, batch, -1, -1, -1).contiguous()
+            for j in (0, 1))
+    out, result = {}, {}
+    with torch.no_grad():
+        for solver in ("gemm", "double_backward"):
+            def run():
+                out[solver] = net.target_model(x, e, w, annotator.settings.iters, solver)[0]
+            run()
+            result[f"S ms/window, {solver}"] = 1000 * min(timed(run, annotator.device) for _ in range(3)) / batch
+    result["S max |difference| / max |s|"] = float((out["gemm"] - out["double_backward"]).abs().max()
+                                                   / out["double_backward"].abs().max().clamp(min=1e-12))
+    return result
+
+
+def davis_j(net: Box2SegNet, settings: AnnotateSettings, device: str, names: Optional[List[str]], frame_step: int
+            ) -> Dict:
+    """J-mean (protocol 'all') and frames/s of exact and fast mode on held-out DAVIS-2016 sequences (every
+    ``frame_step``-th frame segmented, windows still drawing on all frames), and how much their masks agree
+    (mean J of fast-mode masks against exact-mode masks, per frame)."""
+    from pytracking.evaluation.box2seg_method import Box2Seg
+    from pytracking.evaluation.datasets import load_dataset
+    from pytracking.evaluation.metrics import region_similarity
+    from pytracking.evaluation.report import evaluate_method
+
+    sequences = [s.select(range(0, len(s), frame_step))
+                 for s in load_dataset("davis16_heldout", root=SHARED_DAVIS, sequences=names)]
+    n_frames = sum(len(s) for s in sequences)
+    result = {"sequences": [s.name for s in sequences], "frames": n_frames, "frame_step": frame_step}
+    masks_of: Dict[str, Dict[str, List[np.ndarray]]] = {}
+    for mode in ("exact", "fast"):
+        method = Box2Seg(net=net, device=device, **asdict(replace(settings, **MODES[mode])))
+        masks: Dict[str, List[np.ndarray]] = {}
+        seconds = timed(lambda: masks.update((seq.name, list(method(seq))) for seq in sequences), torch.device(device))
+
+        def recorded(seq):
+            return iter(masks[seq.name])
+
+        report = evaluate_method(recorded, sequences, "all", progress=False)
+        masks_of[mode] = masks
+        result[mode] = {"J-mean": report["dataset"]["J"]["mean"], "frames_per_second": n_frames / seconds,
+                        "J-mean per sequence": {k: v["J"]["mean"] for k, v in report["sequences"].items()}}
+    result["J difference (fast - exact)"] = result["fast"]["J-mean"] - result["exact"]["J-mean"]
+    result["mask agreement (J of fast vs exact)"] = float(np.mean(
+        [region_similarity(f, e) for s in sequences for f, e in zip(masks_of["fast"][s.name], masks_of["exact"][s.name])]))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--crop-size", type=parse_size, help="HxW (default 128x224 on CPU, 480x832 on GPU)")
-    p.add_argument("--frames", type=int, help="sequence length (default 40 on CPU, 150 on GPU)")
-    p.add_argument("--interval", type=int, help="Δ (default 3 on CPU so that short runs still use full windows, 15 on GPU)")
-    p.add_argument("--num-frames", type=int, default=9)
+    add_device_arguments(p)
+    p.add_argument("--config", choices=CONFIGS, help="network preset without --weights (default: lite on CPU, paper on "
+                   "GPU): " + "; ".join(f"{k}: {v['description']}" for k, v in CONFIGS.items()))
+    p.add_argument("--crop-size", type=parse_size, help="HxW (default: the checkpoint's, else the preset's, 192x320 "
+                   "or 480x832)")
+    p.add_argument("--search-area", type=float, help="crop side / box side (default: the checkpoint's, else "
+                   f"{AnnotateSettings().search_area:g})")
+    p.add_argument("--frames", type=int, help="sequence length (default 12 on CPU, 150 on GPU)")
+    p.add_argument("--interval", type=int, help="Δ (default 1 on CPU so that a short run has full windows, 15 on GPU)")
+    p.add_argument("--num-frames", type=int, default=9, help="T")
     p.add_argument("--iters", type=int, default=15)
     p.add_argument("--batch-windows", type=int, default=4)
     p.add_argument("--bf16", action="store_true")
+    p.add_argument("--repeats", type=int, default=1, help="headline runs per mode, interleaved; the fastest counts")
     p.add_argument("--sequence", default="bear", help="DAVIS-2016 sequence")
     p.add_argument("--synthetic", action="store_true", help="use a generated sequence")
-    p.add_argument("--weights", help="a checkpoint (default: random init)")
+    p.add_argument("--weights", help="a checkpoint (default: random init of --config)")
+    p.add_argument("--davis-j", action="store_true", help="also J and frames/s of exact vs fast on DAVIS-2016 held-out")
+    p.add_argument("--davis-sequences", nargs="+", help="with --davis-j: these sequences instead")
+    p.add_argument("--davis-frame-step", type=int, default=1, help="with --davis-j: segment every k-th frame")
     p.add_argument("--json", default="annotate_speed.json", help="where to write the results")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: List[str] = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
-        device = pick_device(args.device, os.environ)
-        for flag in ("frames", "interval", "num_frames", "iters", "batch_windows"):
+        device = use_device(args)
+        for flag in ("frames", "interval", "num_frames", "iters", "batch_windows", "repeats", "davis_frame_step"):
             if getattr(args, flag) is not None and getattr(args, flag) < 1:
                 raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
         frames = SHARED_DAVIS / "JPEGImages" / "240p"
         if not args.synthetic and frames.is_dir() and not (frames / args.sequence).is_dir():
             raise UsageError(f"no DAVIS-2016 sequence {args.sequence!r} in {frames}")
-        net = load_weights(args.weights, "") if args.weights else steepest_descent_resnet50()
+        net = load_weights(args.weights, "") if args.weights else None
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     gpu = device.type == "cuda"
-    settings = AnnotateSettings(num_frames=args.num_frames, interval=args.interval or (15 if gpu else 3),
-                                iters=args.iters, crop_size=args.crop_size or ((480, 832) if gpu else (128, 224)),
-                                batch_windows=args.batch_windows, bf16=args.bf16)
-    count = args.frames or (150 if gpu else 40)
-    sync = torch.cuda.synchronize if gpu else (lambda: None)
+    config = args.config or ("paper" if gpu else "lite")
+    if net is None:
+        torch.manual_seed(0)
+        net = steepest_descent_resnet50(**CONFIGS[config]["net"])
+    else:
+        config = f"weights {args.weights}"
+    # crop size and search area: given, else what the checkpoint was trained for, else the preset's
+    settings = settings_for(net, num_frames=args.num_frames, interval=args.interval or (15 if gpu else 1),
+                            iters=args.iters, search_area=args.search_area,
+                            crop_size=args.crop_size or (None if args.weights else CONFIGS[config]["crop"]),
+                            batch_windows=args.batch_windows, bf16=args.bf16)
+    count = args.frames or (150 if gpu else 12)
+    annotators = {mode: Annotator(net, replace(settings, **fields), device) for mode, fields in MODES.items()}
+    result: Dict = {"device": device_name(device), "config": config, "settings": asdict(settings)}
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.synthetic or not (SHARED_DAVIS / "JPEGImages" / "240p" / args.sequence).is_dir():
             seq = synthetic_sequence(Path(tmp), count)
         else:
             seq = davis_sequence(args.sequence, count)
-        cached = Annotator(net, settings, device)
-        uncached = Annotator(net, AnnotateSettings(**{**asdict(settings), "cache": False}), device)
+        exact = annotators["exact"]
         crops = [prepare_frame(seq, i, settings) for i in range(len(seq))]
         batch = settings.batch_windows * settings.num_frames
+        head = slice(0, settings.num_frames)
+        warmup = TargetSequence(seq.name, seq.frames[head], seq.boxes[head], seq.visible[head], seq.mask_names[head])
+        for annotator in annotators.values():
+            list(annotator.annotate(warmup))
 
         def backbone() -> None:
             for start in range(0, len(crops), batch):
-                cached.backbone(crops[start:start + batch])
+                exact.backbone(crops[start:start + batch])
 
-        warmup = TargetSequence(seq.name, seq.frames[:2 * settings.num_frames], seq.boxes[:2 * settings.num_frames],
-                                seq.visible[:2 * settings.num_frames], seq.mask_names[:2 * settings.num_frames])
-        for annotator in (cached, uncached):
-            list(annotator.annotate(warmup))
-        seconds: Dict[str, float] = {
-            "backbone only (bound)": timed(backbone, sync),
-            "annotate, cached": timed(lambda: list(cached.annotate(seq)), sync),
-            "annotate, no cache": timed(lambda: list(uncached.annotate(seq)), sync),
-        }
-    name = torch.cuda.get_device_name(device) if gpu else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"{seq.name}: {len(seq)} frames, crop {settings.crop_size[0]}x{settings.crop_size[1]}, "
-          f"T={settings.num_frames}, Δ={settings.interval}, {settings.iters} iters, bf16={settings.bf16}, on {name}")
-    print(f"{'mode':<24}{'seconds':>10}{'frames/s':>10}")
-    for mode, s in seconds.items():
-        print(f"{mode:<24}{s:>10.2f}{len(seq) / s:>10.2f}")
-    result = {"device": name, "sequence": seq.name, "frames": len(seq), "settings": asdict(settings),
-              "seconds": seconds, "frames_per_second": {m: len(seq) / s for m, s in seconds.items()}}
+        seconds: Dict[str, float] = {"backbone only (bound)": timed(backbone, device)}
+        peaks: Dict[str, float] = {}
+        for _ in range(args.repeats):
+            for mode, annotator in annotators.items():
+                reset_peak_memory(device)
+                s = timed(lambda: list(annotator.annotate(seq)), device)
+                seconds[mode] = min(seconds.get(mode, s), s)
+                peaks[mode] = peak_memory_mib(device)
+        splits: Dict[str, Dict[str, float]] = {}
+        host = host_stages(seq, settings, device, Path(tmp))
+        for mode, annotator in annotators.items():
+            timer = StageTimer(device).attach(box2seg_stages(net))
+            total = timed(lambda: list(annotator.annotate(seq)), device)
+            timer.detach()
+            splits[mode] = {**host, **timer.seconds, "other": total - sum(timer.seconds.values())}
+        result["S per window"] = s_per_window(net, annotators["official maths"], crops[:settings.num_frames],
+                                              settings.batch_windows)
+
+    n = len(seq)
+    fps = {m: n / s for m, s in seconds.items()}
+    bound = fps["backbone only (bound)"]
+    print(f"{seq.name}: {n} frames, {config}, crop {settings.crop_size[0]}x{settings.crop_size[1]}, "
+          f"T={settings.num_frames}, Δ={settings.interval}, {settings.iters} iterations, "
+          f"{settings.batch_windows} windows per batch, bf16={settings.bf16}, on {result['device']}")
+    print(table(["mode", "seconds", "frames/s", "x bound", "x exact", "peak MiB"],
+                [[m, s, fps[m], fps[m] / bound, fps[m] / fps["exact"], peaks.get(m, "-")] for m, s in seconds.items()]))
+    print("\nper-stage split (seconds; load/crop/paste/write timed apart, one frame after another)")
+    print(table(["stage", *splits, "share (exact)"], split_rows(splits, STAGES)))
+    print("\nS alone: " + ", ".join(f"{k} {v:.4g}" for k, v in result["S per window"].items()))
+    result.update(frames=n, sequence=seq.name, seconds=seconds, frames_per_second=fps, peak_memory_mib=peaks,
+                  split_seconds=splits)
+    if args.davis_j:
+        result["davis_j"] = davis_j(net, settings, str(device), args.davis_sequences,
+                                    args.davis_frame_step)
+        dj = result["davis_j"]
+        print(f"\nDAVIS-2016 held-out ({len(dj['sequences'])} sequences, {dj['frames']} frames scored, "
+              f"every {dj['frame_step']}. frame):")
+        print(table(["mode", "J-mean", "frames/s"], [[m, dj[m]["J-mean"], dj[m]["frames_per_second"]]
+                                                     for m in ("exact", "fast")]))
+        print(f"J difference (fast - exact): {dj['J difference (fast - exact)']:+.4f}; fast masks against exact masks: "
+              f"J {dj['mask agreement (J of fast vs exact)']:.4f}")
     Path(args.json).write_text(json.dumps(result, indent=1))
     print(f"written {args.json}")
     return 0

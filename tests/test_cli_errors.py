@@ -52,7 +52,7 @@ CASES = {
     "benchmark: weights missing": ("benchmarks/annotate_speed.py", ["--weights", "{tmp}/w.pth"], {},
                                    "weights {tmp}/w.pth not found"),
     "benchmark: bad value": ("benchmarks/annotate_speed.py", ["--frames", "0"], {}, "--frames must be at least 1"),
-    "benchmark: no such device": ("benchmarks/forward_speed.py", ["--device", "nope"], {},
+    "benchmark: no such device": ("benchmarks/train_speed.py", ["--device", "nope"], {},
                                   "--device nope is not usable here"),
 }
 

@@ -22,6 +22,7 @@ def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 class Box2SegActor(Actor):
     """L = w · (L_Lovász(y, M) + L_Lovász(ŷ, M)) on the initial and refined logits (eq. 4).
 
+    ``solver`` is S's steepest-descent solver ('gemm' or the official 'double_backward': the same maths).
     ``disable_all_bn`` keeps every BatchNorm on its running statistics, as the official setting
     does (the batch of 4 sequences is too small for batch statistics). The statistics include the share
     of positive units of the few-shot labels e_t: when it reaches 0 (a dead ReLU), S aggregates nothing.
@@ -30,13 +31,13 @@ class Box2SegActor(Actor):
     """
 
     def __init__(self, net: nn.Module, objective: nn.Module, loss_weight: float = 100.0,
-                 num_iter: Optional[int] = None, closed_form: bool = True, disable_all_bn: bool = True,
+                 num_iter: Optional[int] = None, solver: str = "gemm", disable_all_bn: bool = True,
                  box_encoding_dropout: float = 0.0):
         self.net = net
         self.objective = objective
         self.loss_weight = loss_weight
         self.num_iter = num_iter
-        self.closed_form = closed_form
+        self.solver = solver
         self.disable_all_bn = disable_all_bn
         self.box_encoding_dropout = box_encoding_dropout
         self._e_positive: Optional[float] = None
@@ -52,7 +53,7 @@ class Box2SegActor(Actor):
         if self.box_encoding_dropout > 0:  # per sequence: segment from the aggregated scores alone
             drop = torch.rand(data["boxes"].shape[1], device=data["boxes"].device) < self.box_encoding_dropout
         initial, refined = self.net(data["images"], data["boxes"], num_iter=self.num_iter,
-                                    closed_form=self.closed_form, drop_box_encoding=drop)
+                                    solver=self.solver, drop_box_encoding=drop)
         masks = data["masks"]
         loss_initial = self.objective(initial, masks)
         loss_refined = self.objective(refined, masks)

@@ -29,8 +29,9 @@ def normalize_image(image: torch.Tensor, mode: str = "bgr255") -> torch.Tensor:
     if cfg["bgr"]:
         image = image.flip(-3)
     shape = (3, 1, 1)
-    mean = torch.tensor(cfg["mean"], dtype=image.dtype, device=image.device).view(shape)
-    std = torch.tensor(cfg["std"], dtype=image.dtype, device=image.device).view(shape)
+    # Made on the host and sent without waiting: creating them on a GPU would wait for its queue.
+    mean = torch.tensor(cfg["mean"], dtype=image.dtype).view(shape).to(image.device, non_blocking=True)
+    std = torch.tensor(cfg["std"], dtype=image.dtype).view(shape).to(image.device, non_blocking=True)
     return (image * cfg["scale"] - mean) / std
 
 

@@ -88,7 +88,7 @@ def lwl_sampler(settings, datasets: Sequence, weights: Sequence[float], samples:
 def box2seg_actor(model: nn.Module, settings) -> Box2SegActor:
     """Lovász on the initial and refined masks (eq. 4)."""
     return Box2SegActor(model, LovaszSegLoss(per_image=False), loss_weight=settings.loss_weight,
-                        num_iter=settings.train_optim_iter, closed_form=settings.closed_form,
+                        num_iter=settings.train_optim_iter, solver=settings.solver,
                         box_encoding_dropout=settings.box_encoding_dropout)
 
 

@@ -6,10 +6,21 @@ to T windows. With the cache it is computed once per sequence: windows are proce
 lattice (frames r, r+Δ, ...; see ``windows``), in order, and a frame is dropped as soon as no later
 window of its lattice needs it, so memory stays bounded by about T + ``batch_windows`` frames even
 for 2000-frame videos. Frames are read and cropped ahead in worker threads.
+
+The device is never waited for per window: inputs go up from pinned memory without blocking, masks
+are pasted into the full image on the device and come back once per batch of windows, while the
+next batch is already queued. On CUDA the convolutions run channels_last (and in bf16 with
+``bf16``); steepest descent always runs in fp32.
+
+Exact mode (the default) is the paper's inference: for the window of frame t, S and D over all T
+frames, B̂ on the T initial masks, Ŝ and D for frame t (T + 1 decodes). Fast mode (``fast``, an
+approximation) computes each frame's initial mask and B̂ encoding once, from the frame's own
+window, and shares it with every window containing the frame: per window, one decode per stage.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +33,7 @@ import torch
 from ltr.data.image_loader import ImageReadError, imread_rgb
 from ltr.data.transforms import normalize_image
 from ltr.models.box2seg.object_encoder import ObjectEncoding
+from ltr.models.meta.steepestdescent import check_solver
 from pytracking.annotate.crop import Crop, Size, crop_frame, paste_mask
 from pytracking.annotate.sources import TargetSequence
 from pytracking.annotate.windows import lattice_windows
@@ -43,6 +55,9 @@ class AnnotateSettings:
     cache: bool = True  # compute per-frame parts once per sequence
     bf16: bool = False  # autocast to bfloat16 (for CUDA)
     workers: int = 4  # threads reading and cropping frames
+    solver: str = "gemm"  # steepest descent of S: batched matmuls, or "double_backward" (the official maths)
+    fast: bool = False  # share each frame's stage-1 mask between its windows (an approximation)
+    channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
 
 
 def settings_for(net: torch.nn.Module, **given) -> AnnotateSettings:
@@ -74,6 +89,13 @@ class FrameFeatures(NamedTuple):
     feats: Dict[str, torch.Tensor]  # backbone layers, (C, h, w) each
     x: torch.Tensor  # target features (C, h, w)
     enc: ObjectEncoding  # e, w, m: (K, h, w) each (or None)
+
+
+class RefinementLabels(NamedTuple):
+    """B̂'s encoding (ê, ŵ) of a frame's own initial mask, (K, h, w) each: fast mode's per-frame cache."""
+
+    e: torch.Tensor
+    w: torch.Tensor
 
 
 @dataclass
@@ -113,34 +135,81 @@ def prefetch(fn: Callable[[Item], Out], items: Iterable[Item], workers: int, dep
             yield item, future.result()
 
 
+def _without_grad(method: Callable) -> Callable:
+    """Run an ``Annotator`` method under its ``_no_grad`` context."""
+    @functools.wraps(method)
+    def wrapper(self: "Annotator", *args, **kwargs):
+        with self._no_grad():
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+class MasksInFlight:
+    """Full-image masks of a batch on their way to the host: one transfer, read only when needed."""
+
+    def __init__(self, indices: List[int], masks: List[torch.Tensor]):
+        self.indices, self.shapes = indices, [tuple(m.shape) for m in masks]
+        flat = torch.cat([m.flatten() for m in masks])
+        self.host = flat.to("cpu", non_blocking=True)  # pinned memory when coming from CUDA
+        self.ready = None
+        if flat.is_cuda:
+            self.ready = torch.cuda.Event()
+            self.ready.record()
+
+    def results(self) -> Iterator["FrameResult"]:
+        if self.ready is not None:
+            self.ready.synchronize()
+        host, offset = self.host.numpy(), 0
+        for i, shape in zip(self.indices, self.shapes):
+            size = int(np.prod(shape))
+            yield FrameResult(i, host[offset:offset + size].reshape(shape))
+            offset += size
+
+
 class Annotator:
     """Turns a target sequence's boxes into masks with a box2seg network (``annotate``)."""
 
     def __init__(self, net: torch.nn.Module, settings: AnnotateSettings, device: Union[str, torch.device] = "cpu"):
+        check_solver(settings.solver)
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.settings = settings
+        self.channels_last = self.device.type == "cuda" if settings.channels_last is None else settings.channels_last
+        if self.channels_last:
+            self.net.to(memory_format=torch.channels_last)
         self._target_only = torch.tensor([0], device=self.device)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.settings.bf16)
 
+    def _no_grad(self) -> contextlib.AbstractContextManager:
+        """Inference mode; plain no_grad for the official solver, whose double backward needs autograd."""
+        return torch.inference_mode() if self.settings.solver == "gemm" else torch.no_grad()
+
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
+        """A host array on the device, copied without waiting for the device (from pinned memory on CUDA)."""
+        tensor = torch.from_numpy(array)
+        if self.device.type == "cuda":
+            tensor = tensor.pin_memory()
+        return tensor.to(self.device, non_blocking=True)
+
     def normalise(self, patches: np.ndarray) -> torch.Tensor:
         """uint8 RGB crops (N, H, W, 3) -> the backbone's input (N, 3, H, W) on the device."""
-        images = torch.from_numpy(patches).to(self.device).permute(0, 3, 1, 2).float()
-        return normalize_image(images, self.net.feature_extractor.normalization)
+        images = self._to_device(patches).permute(0, 3, 1, 2).float()
+        images = normalize_image(images, self.net.feature_extractor.normalization)
+        return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
 
-    @torch.inference_mode()
+    @_without_grad
     def backbone(self, frames: List[PreparedFrame]) -> Dict[str, torch.Tensor]:
         """Backbone features of the crops (the speed bound of annotation)."""
         with self._autocast():
             return self.net.extract_backbone_features(self.normalise(np.stack([f.patch for f in frames])))
 
-    @torch.inference_mode()
+    @_without_grad
     def frame_features(self, frames: List[PreparedFrame]) -> List[FrameFeatures]:
         """Backbone features, x and (e, w, m) of each frame; no frame influences another."""
         feats = self.backbone(frames)
-        boxes = torch.from_numpy(np.stack([f.box for f in frames])).to(self.device)[:, None]
+        boxes = self._to_device(np.stack([f.box for f in frames]))[:, None]
         with self._autocast():
             x = self.net.extract_target_model_features(feats)
             enc = self.net.encode_object(boxes, x[:, None], self.settings.crop_size)
@@ -148,23 +217,56 @@ class Annotator:
                               ObjectEncoding(*(None if t is None else t[i, 0] for t in enc)))
                 for i in range(len(frames))]
 
-    @torch.inference_mode()
-    def segment(self, windows: List[List[int]], features: List[FrameFeatures]) -> torch.Tensor:
-        """Refined crop logits (B, H, W) of the first frame of each of B equally long windows;
-        ``features`` lists the frames slot-major (slot t of window b at t * B + b)."""
+    def _window_inputs(self, windows: List[List[int]], features: List[FrameFeatures], decoded: str
+                       ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, ObjectEncoding]:
+        """Backbone features of the decoded frames ('all' or 'targets'), x (T,B,...) and the encoding
+        (T,B,...) of B equally long windows; ``features`` lists the frames slot-major (t * B + b)."""
         n_slots, n_windows = len(windows[0]), len(windows)
 
-        def stacked(tensors: List[torch.Tensor], per_window: bool) -> torch.Tensor:
+        def stacked(tensors: List[torch.Tensor]) -> torch.Tensor:
             out = torch.stack(tensors)
-            return out.view(n_slots, n_windows, *out.shape[1:]) if per_window else out
+            return out.view(n_slots, n_windows, *out.shape[1:])
 
-        feats = {k: stacked([f.feats[k] for f in features], False) for k in features[0].feats}
-        x = stacked([f.x for f in features], True)
-        enc = ObjectEncoding(*(None if part is None else stacked([f.enc[j] for f in features], True)
+        decoded_frames = features if decoded == "all" else features[:n_windows]
+        feats = {k: torch.stack([f.feats[k] for f in decoded_frames]) for k in features[0].feats}
+        x = stacked([f.x for f in features])
+        enc = ObjectEncoding(*(None if part is None else stacked([f.enc[j] for f in features])
                                for j, part in enumerate(features[0].enc)))
+        return feats, x, enc
+
+    @_without_grad
+    def segment(self, windows: List[List[int]], features: List[FrameFeatures]) -> torch.Tensor:
+        """Exact mode: refined crop logits (B, H, W) of the first frame of each of B equally long windows;
+        ``features`` lists the frames slot-major (slot t of window b at t * B + b)."""
+        feats, x, enc = self._window_inputs(windows, features, "all")
         with self._autocast():
             _, refined = self.net.segment_window(feats, x, enc, self.settings.crop_size, num_iter=self.settings.iters,
-                                                 closed_form=True, refine_frames=self._target_only)
+                                                 solver=self.settings.solver, refine_frames=self._target_only)
+        return refined[0]
+
+    @_without_grad
+    def first_stage(self, windows: List[List[int]], features: List[FrameFeatures]) -> List[RefinementLabels]:
+        """Fast mode, stage 1: B̂'s encoding of each window's first frame's initial mask, its S taken over
+        the window; only that frame is decoded."""
+        feats, x, enc = self._window_inputs(windows, features, "targets")
+        s = self.settings
+        with self._autocast():
+            initial = self.net.first_stage(x, enc, feats, s.crop_size, s.iters, s.solver, frames=self._target_only)
+            e_hat, w_hat = self.net.refinement_labels(initial, x[:1])
+        return [RefinementLabels(e, w) for e, w in zip(e_hat[0], w_hat[0])]
+
+    @_without_grad
+    def second_stage(self, windows: List[List[int]], features: List[FrameFeatures],
+                     labels: List[RefinementLabels]) -> torch.Tensor:
+        """Fast mode, stage 2: refined crop logits (B, H, W) of each window's first frame from Ŝ over the
+        frames' own stage-1 encodings (``labels``, slot-major like ``features``)."""
+        feats, x, enc = self._window_inputs(windows, features, "targets")
+        n_slots, n_windows = len(windows[0]), len(windows)
+        e_hat, w_hat = (torch.stack(part).view(n_slots, n_windows, *part[0].shape) for part in zip(*labels))
+        s = self.settings
+        with self._autocast():
+            refined = self.net.second_stage(x, enc.m, e_hat, w_hat, feats, s.crop_size, s.iters, s.solver,
+                                            frames=self._target_only)
         return refined[0]
 
     def annotate(self, seq: TargetSequence, targets: Optional[Collection[int]] = None) -> Iterator[FrameResult]:
@@ -172,9 +274,14 @@ class Annotator:
         (not in frame order). Windows of the targets still draw on every frame of the sequence."""
         s = self.settings
         n = len(seq)
-        plans = [[w for w in lattice_windows(r, n, s.num_frames, s.interval, seq.visible)
-                  if targets is None or w[0] in targets] for r in range(min(s.interval, n))]
-        load_order = [f for plan in plans for f in sorted({f for w in plan for f in w})]
+        fast = s.fast and self.net.segm_encoder is not None
+        lattices = []
+        for residue in range(min(s.interval, n)):
+            windows = lattice_windows(residue, n, s.num_frames, s.interval, seq.visible)
+            plan = [w for w in windows if targets is None or w[0] in targets]
+            needed = {f for w in plan for f in w}
+            lattices.append(([w for w in windows if w[0] in needed] if fast else [], plan))
+        load_order = [f for first, plan in lattices for f in sorted({f for w in first + plan for f in w})]
 
         def load(i: int) -> Union[PreparedFrame, FrameError]:
             try:
@@ -185,43 +292,105 @@ class Annotator:
         stream = prefetch(load, load_order, s.workers, depth=2 * s.batch_windows + s.num_frames)
         frames: Dict[int, Union[PreparedFrame, FrameError]] = {}
         cache: Dict[int, FrameFeatures] = {}
+        labels: Dict[int, RefinementLabels] = {}
+        in_flight: Optional[MasksInFlight] = None
         with contextlib.closing(stream):
-            for residue, plan in enumerate(plans):
-                for start in range(0, len(plan), s.batch_windows):
-                    batch = plan[start:start + s.batch_windows]
+            for residue, (first, plan) in enumerate(lattices):
+                for stage, batch, bound in batch_schedule(first, plan, s.batch_windows, n):
                     needed = {f for w in batch for f in w}
                     while not needed <= frames.keys():
                         i, frame = next(stream)
                         frames[i] = frame
-                    yield from self._batch(seq, batch, frames, cache)
-                    later = plan[start + s.batch_windows:]
-                    bound = min(later[0]) if later else n
-                    for store in (frames, cache):
+                    if stage == "first":
+                        self._first_stage_batch(batch, frames, cache, labels)
+                    else:
+                        errors, masks = self._final_batch(seq, batch, frames, cache, labels if fast else None)
+                        yield from errors
+                        if in_flight is not None:  # the device already works on this batch meanwhile
+                            yield from in_flight.results()
+                        in_flight = masks
+                    for store in (frames, cache, labels):
                         for f in [f for f in store if f % s.interval == residue and f < bound]:
                             del store[f]
+        if in_flight is not None:
+            yield from in_flight.results()
 
-    def _batch(self, seq: TargetSequence, batch: List[List[int]], frames: Dict[int, Union[PreparedFrame, FrameError]],
-               cache: Dict[int, FrameFeatures]) -> Iterator[FrameResult]:
-        """Segment the target frames of a batch of windows, grouped by window length."""
-        groups: Dict[int, List[List[int]]] = defaultdict(list)
-        for w in batch:
-            if isinstance(frames[w[0]], FrameError):
-                yield FrameResult(w[0], None, str(frames[w[0]]))
-                continue
+    def _features(self, order: List[int], frames: Dict[int, PreparedFrame], cache: Dict[int, FrameFeatures]
+                  ) -> List[FrameFeatures]:
+        """Per-frame features of ``order`` (from the cache, computing the missing ones, unless ``cache`` is off)."""
+        if not self.settings.cache:
+            return self.frame_features([frames[f] for f in order])
+        missing = [f for f in dict.fromkeys(order) if f not in cache]
+        if missing:
+            cache.update(zip(missing, self.frame_features([frames[f] for f in missing])))
+        return [cache[f] for f in order]
+
+    def _first_stage_batch(self, batch: List[List[int]], frames: Dict[int, Union[PreparedFrame, FrameError]],
+                           cache: Dict[int, FrameFeatures], labels: Dict[int, RefinementLabels]) -> None:
+        """Fast mode: stage-1 encodings of the batch's usable first frames into ``labels``."""
+        _, groups = usable_groups(batch, frames)
+        for windows in groups:
+            order = slot_major(windows)
+            labels.update(zip([w[0] for w in windows], self.first_stage(windows, self._features(order, frames, cache))))
+
+    def _final_batch(self, seq: TargetSequence, batch: List[List[int]],
+                     frames: Dict[int, Union[PreparedFrame, FrameError]], cache: Dict[int, FrameFeatures],
+                     labels: Optional[Dict[int, RefinementLabels]]) -> Tuple[List[FrameResult], Optional[MasksInFlight]]:
+        """Refined masks of the batch's first frames (fast mode: from ``labels``), pasted on the device;
+        frames that cannot be used get a result with the problem at once."""
+        errors, groups = usable_groups(batch, frames)
+        indices, masks = [], []
+        for windows in groups:
+            order = slot_major(windows)
+            features = self._features(order, frames, cache)
+            logits = (self.segment(windows, features) if labels is None
+                      else self.second_stage(windows, features, [labels[f] for f in order]))
+            with self._no_grad():
+                for w, target_logits in zip(windows, logits):
+                    t = w[0]
+                    masks.append(paste_mask(target_logits, frames[t].crop, frames[t].image_size, seq.boxes[t]))
+                    indices.append(t)
+        return [FrameResult(w[0], None, str(frames[w[0]])) for w in errors], \
+            MasksInFlight(indices, masks) if masks else None
+
+
+def usable_groups(batch: List[List[int]], frames: Dict[int, Union[PreparedFrame, FrameError]]
+                  ) -> Tuple[List[List[int]], List[List[List[int]]]]:
+    """(windows whose first frame is unusable, the others without their unusable frames grouped by length)."""
+    errors, groups = [], defaultdict(list)
+    for w in batch:
+        if isinstance(frames[w[0]], FrameError):
+            errors.append(w)
+        else:
             usable = [f for f in w if not isinstance(frames[f], FrameError)]
             groups[len(usable)].append(usable)
-        for windows in groups.values():
-            order = [w[t] for t in range(len(windows[0])) for w in windows]
-            if self.settings.cache:
-                missing = [f for f in dict.fromkeys(order) if f not in cache]
-                if missing:
-                    cache.update(zip(missing, self.frame_features([frames[f] for f in missing])))
-                features = [cache[f] for f in order]
-            else:
-                features = self.frame_features([frames[f] for f in order])
-            logits = self.segment(windows, features)
-            with torch.inference_mode():
-                masks = [paste_mask(target_logits, frames[w[0]].crop, frames[w[0]].image_size, seq.boxes[w[0]])
-                         for w, target_logits in zip(windows, logits)]
-            for w, mask in zip(windows, masks):
-                yield FrameResult(w[0], mask.cpu().numpy())
+    return errors, list(groups.values())
+
+
+def slot_major(windows: List[List[int]]) -> List[int]:
+    """The frames of equally long windows, slot by slot: slot t of window b at t * B + b."""
+    return [w[t] for t in range(len(windows[0])) for w in windows]
+
+
+def batch_schedule(first: List[List[int]], final: List[List[int]], batch_windows: int, n: int
+                   ) -> Iterator[Tuple[str, List[List[int]], int]]:
+    """Batches of one lattice's windows in a valid order: ('first', windows, bound) for fast mode's stage 1,
+    ('final', windows, bound) for the refined masks; a final window waits until stage 1 is done for each
+    of its frames. ``bound``: no later batch needs a frame below it (windows start in increasing order)."""
+    i = j = 0
+
+    def bound() -> int:
+        return min([min(w) for w in first[i:i + 1] + final[j:j + 1]], default=n)
+
+    while j < len(final):
+        done_below = first[i][0] if i < len(first) else n
+        ready = 0
+        while j + ready < len(final) and ready < batch_windows and max(final[j + ready]) < done_below:
+            ready += 1
+        if ready == batch_windows or (ready and i == len(first)):
+            j += ready
+            yield "final", final[j - ready:j], bound()
+        else:
+            batch = first[i:i + batch_windows]
+            i += len(batch)
+            yield "first", batch, bound()

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from ltr.admin.loading import load_network
 from ltr.models.box2seg.box2seg_net import Box2SegNet
+from ltr.models.meta.steepestdescent import SOLVERS
 from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, settings_for
 from pytracking.annotate.sources import DATASETS, SequenceError, Source, TargetSequence, make_source
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--batch-windows", type=int, default=d.batch_windows, help="windows segmented together")
     g.add_argument("--no-cache", action="store_true", help="recompute per-frame features for every window (slow)")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
+    add_mode_arguments(g)
     g.add_argument("--device", help="e.g. cuda:1 or cpu (default: the rank's local GPU, else CPU)")
     g.add_argument("--workers", type=int, default=d.workers, help="threads reading frames and writing files")
     j = p.add_argument_group("job")
@@ -78,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--overwrite", action="store_true", help="redo units that are already marked done")
     j.add_argument("--vis", action="store_true", help="also write overlay JPEGs and an MP4 per sequence under <out>/vis")
     return p
+
+
+def add_mode_arguments(group: argparse._ArgumentGroup) -> None:
+    """--fast and --solver (shared with the evaluation's box2seg method)."""
+    group.add_argument("--fast", action="store_true",
+                       help="approximation: each frame's initial mask is computed once, from its own window, and "
+                            "shared by every window containing it (2 decodes per window instead of T+1)")
+    group.add_argument("--solver", default=AnnotateSettings().solver, choices=SOLVERS,
+                       help="steepest descent of S: batched matmuls (default) or the official double backward "
+                            "(the same maths, slower)")
 
 
 def resolve_shard(shard: Optional[int], num_shards: Optional[int], env: Mapping[str, str]) -> Tuple[int, int]:
@@ -135,6 +147,7 @@ def annotate_sequence(annotator: Annotator, seq: TargetSequence, layout: OutputL
     """Write every frame's mask of one target sequence; returns its stats record."""
     for problem in seq.problems:
         log(problem)
+    start = time.time()
     writer = SequenceWriter(layout, seq, pool, vis)
     for i in range(len(seq)):
         if not seq.visible[i]:
@@ -147,7 +160,10 @@ def annotate_sequence(annotator: Annotator, seq: TargetSequence, layout: OutputL
     largest = max_window(len(seq), s.num_frames, s.interval)
     notes = [f"short video: {len(seq)} frames at interval {s.interval} allow windows of at most {largest} frames "
              f"(not {s.num_frames})"] if largest < s.num_frames else []
-    return writer.finish(notes)
+    record = writer.finish(notes)
+    record["seconds"] = time.time() - start
+    record["frames_per_second"] = len(seq) / max(record["seconds"], 1e-9)
+    return record
 
 
 def _dataset_root(args: argparse.Namespace, env) -> str:
@@ -176,7 +192,8 @@ def _settings(args: argparse.Namespace, net: Box2SegNet) -> AnnotateSettings:
     """The command line's settings; crop size and search area default to what the network was trained for."""
     return settings_for(net, num_frames=args.num_frames, interval=args.interval, iters=args.iters,
                         search_area=args.search_area, crop_size=args.crop_size, batch_windows=args.batch_windows,
-                        cache=not args.no_cache, bf16=args.bf16, workers=args.workers)
+                        cache=not args.no_cache, bf16=args.bf16, workers=args.workers, solver=args.solver,
+                        fast=args.fast)
 
 
 def _report(records: List[Dict], failed_units: List[Dict], summary_path: Path) -> str:

@@ -30,7 +30,7 @@ from ltr.data.image_loader import PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings
-from pytracking.annotate.run import UsageError, load_weights
+from pytracking.annotate.run import UsageError, add_mode_arguments, load_weights
 from pytracking.evaluation.baselines import Method, get_method
 from pytracking.evaluation.box2seg_method import Box2Seg, fixed_num_frames
 from pytracking.evaluation.datasets import DATASETS, get_dataset
@@ -87,6 +87,7 @@ def add_inference_arguments(p: argparse.ArgumentParser) -> None:
                    "(default: what the checkpoint was trained for, else 480x832)")
     g.add_argument("--batch-windows", type=int, default=d.batch_windows, help=f"windows segmented together (default {d.batch_windows})")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
+    add_mode_arguments(g)
     g.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
     g.add_argument("--workers", type=int, default=d.workers, help=f"threads reading frames (default {d.workers})")
 
@@ -115,7 +116,8 @@ def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
         raise UsageError("--search-area must be positive")
     interval = args.interval or get_dataset(args.dataset).interval
     return dict(interval=interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
-                batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, device=args.device)
+                batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, device=args.device,
+                fast=args.fast, solver=args.solver)
 
 
 def load_sequences(args: argparse.Namespace) -> List[EvalSequence]:
@@ -234,7 +236,8 @@ def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], wei
     box2seg = next((r.method.settings for r in runs if isinstance(r.method, Box2Seg)), None)
     settings = {} if box2seg is None else {
         "interval": box2seg.interval, "iters": box2seg.iters, "crop_size": "x".join(map(str, box2seg.crop_size)),
-        "search_area": box2seg.search_area}
+        "search_area": box2seg.search_area,
+        "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver}
     return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
             "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,

@@ -37,8 +37,9 @@ class Box2Seg:
     """A box2seg checkpoint (ours or the official sta.pth.tar) as a box->mask method.
 
     ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
-    crop_size, batch_windows, bf16, workers; None or absent: crop size and search area the checkpoint
-    was trained for, the rest the paper's T=9, Δ=15, 15 iterations; the paper uses Δ=5 on DAVIS).
+    crop_size, batch_windows, bf16, workers, fast, solver; None or absent: crop size and search area
+    the checkpoint was trained for, the rest the paper's T=9, Δ=15, 15 iterations, exact mode; the
+    paper uses Δ=5 on DAVIS).
     Frames without a box get empty masks; a frame the engine cannot use (unreadable image, box outside
     it) fails the sequence (ImageReadError naming the frame).
     """

@@ -7,8 +7,9 @@ s_t = x_t * z (2a). Because z must explain the object in every frame, appearance
 over time wins over what a single frame's box suggests.
 
 The paper's Table 3 compares S with two other ways of combining the frames; they are drop-in
-replacements with S's interface (``forward(x, e, w, num_iter, closed_form) -> (s, z or None)``,
-``feature_extractor`` and ``extract_target_model_features`` for x_t), so the network runs unchanged:
+replacements with S's interface (``forward(x, e, w, num_iter, solver, x_stack) -> (s, z or None)``,
+``stack_features``, ``feature_extractor`` and ``extract_target_model_features`` for x_t), so the
+network runs unchanged:
 - ``AttentionAggregation``: dense space-time attention, x_t as queries and keys, e_t as values;
 - ``ConcatAggregation``: e_t of all T frames concatenated along channels and mixed by a small CNN;
   trained for one T, it cannot aggregate any other number of frames (the paper's point).
@@ -23,8 +24,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ltr.models.layers.filter import apply_filter
+from ltr.models.layers.filter import FrameStack, apply_filter, apply_filter_stacked
 from ltr.models.lwl.linear_filter import LinearFilter, steepest_descent_filter
+
+
+def _solver_dtype(x: torch.Tensor) -> torch.dtype:
+    """fp32, or x's own type when that is wider (float64 in tests)."""
+    return torch.promote_types(x.dtype, torch.float32)
 
 
 class SpatioTemporalAggregation(LinearFilter):
@@ -33,17 +39,33 @@ class SpatioTemporalAggregation(LinearFilter):
 
     kind = "steepest_descent"
 
+    def stack_features(self, x: torch.Tensor, solver: Optional[str] = None) -> Optional[FrameStack]:
+        """x (T,B,C,h,w) stacked in (at least) fp32 for the GEMM solver (None for the official one), to be shared by
+        the calls of S and Ŝ on the same frames."""
+        if self.filter_optimizer.resolve_solver(solver) != "gemm":
+            return None
+        return FrameStack.of(x, self.filter_size // 2, _solver_dtype(x))
+
     def forward(self, x: torch.Tensor, e: torch.Tensor, w: Optional[torch.Tensor], num_iter: Optional[int] = None,
-                closed_form: Optional[bool] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                solver: Optional[str] = None, x_stack: Optional[FrameStack] = None
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
         """x (T,B,C,h,w), e and w (T,B,K,h,w) -> s (T,B,K,h,w), z (B,K,C,fs,fs).
 
-        Solved in fp32 even under autocast: step lengths are ratios of small sums.
+        ``solver``: 'gemm' or 'double_backward' (None: the solver's default); ``x_stack``: x from
+        ``stack_features``. Solved in (at least) fp32 even under autocast: step lengths are ratios of small
+        sums.
         """
         with torch.autocast(device_type=x.device.type, enabled=False):
-            x, e = x.float(), e.float()
-            w = None if w is None else w.float()
-            z, _, _ = self.get_filter(x, e, w, num_iter=num_iter, closed_form=closed_form)
-            return apply_filter(x, z), z
+            dtype = _solver_dtype(x)
+            x, e = x.to(dtype), e.to(dtype)
+            w = None if w is None else w.to(dtype)
+            if self.filter_optimizer.resolve_solver(solver) == "double_backward":
+                z, _, _ = self.get_filter(x, e, w, num_iter=num_iter, solver="double_backward", compute_losses=False)
+                return apply_filter(x, z), z
+            stack = self.stack_features(x, "gemm") if x_stack is None else x_stack
+            z, _, _ = self.get_filter(x, e, w, num_iter=num_iter, solver="gemm", compute_losses=False,
+                                      feat_stack=stack)
+            return stack.unstack(apply_filter_stacked(stack, z)), z
 
 
 def spatio_temporal_aggregation(filter_size: int, num_filters: int, feature_dim: int, optim_iter: int,
@@ -71,6 +93,10 @@ class _FrameAggregation(nn.Module):
     def extract_target_model_features(self, feat: torch.Tensor) -> torch.Tensor:
         return feat if self.feature_extractor is None else self.feature_extractor(feat)
 
+    def stack_features(self, x: torch.Tensor, solver: Optional[str] = None) -> None:
+        """No steepest descent here, so nothing to stack."""
+        return None
+
 
 class Temperature(nn.Module):
     """Multiplies by 1 / temperature, learned in log space (stays positive)."""
@@ -96,8 +122,9 @@ class AttentionAggregation(_FrameAggregation):
         super().__init__(Temperature(init_temperature), feature_extractor)
 
     def forward(self, x: torch.Tensor, e: torch.Tensor, w: Optional[torch.Tensor] = None,
-                num_iter: Optional[int] = None, closed_form: Optional[bool] = None) -> Tuple[torch.Tensor, None]:
-        """x (T,B,C,h,w), e (T,B,K,h,w) -> s (T,B,K,h,w), None; w, num_iter and closed_form are unused."""
+                num_iter: Optional[int] = None, solver: Optional[str] = None, x_stack: None = None
+                ) -> Tuple[torch.Tensor, None]:
+        """x (T,B,C,h,w), e (T,B,K,h,w) -> s (T,B,K,h,w), None; w, num_iter, solver, x_stack are unused."""
         n_frames, n_seq, _, h, wd = x.shape
         # (B, 1 head, T*h*w, channels): the 4-D layout that fused attention kernels accept
         keys = F.normalize(x.permute(1, 0, 3, 4, 2).flatten(1, 3), dim=-1).unsqueeze(1)
@@ -121,8 +148,9 @@ class ConcatAggregation(_FrameAggregation):
         self.num_frames = num_frames
 
     def forward(self, x: torch.Tensor, e: torch.Tensor, w: Optional[torch.Tensor] = None,
-                num_iter: Optional[int] = None, closed_form: Optional[bool] = None) -> Tuple[torch.Tensor, None]:
-        """e (T,B,K,h,w) with T = ``num_frames`` -> s (T,B,K,h,w), None; x, w, num_iter, closed_form unused."""
+                num_iter: Optional[int] = None, solver: Optional[str] = None, x_stack: None = None
+                ) -> Tuple[torch.Tensor, None]:
+        """e (T,B,K,h,w) with T = ``num_frames`` -> s (T,B,K,h,w), None; x, w, num_iter, solver, x_stack unused."""
         n_frames, n_seq, k, h, wd = e.shape
         if n_frames != self.num_frames:
             raise ValueError(f"the concat aggregation was built for T={self.num_frames} frames and cannot combine "

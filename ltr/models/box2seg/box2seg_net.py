@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 
 from ltr.admin.model_constructor import model_constructor
+from ltr.models.layers.filter import FrameStack
 from ltr.models.box2seg.aggregation import (AGGREGATIONS, SpatioTemporalAggregation, alternative_aggregation,
                                              spatio_temporal_aggregation)
 from ltr.models.box2seg.object_encoder import ObjectEncoding, box_encoder, encode_object
@@ -71,40 +72,64 @@ class Box2SegNet(BackboneFeaturesMixin, nn.Module):
 
     # ---- parts that couple the frames ----
     def decode(self, m: Optional[torch.Tensor], s: Optional[torch.Tensor], backbone_feat: FeatureDict,
-               image_size: Sequence[int]) -> torch.Tensor:
-        """D: [m_t, s_t] (channels in that order) -> logits (T,B,H,W)."""
+               image_size: Sequence[int], frames: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """D: [m_t, s_t] (channels in that order) -> logits (T',B,H,W) of ``frames`` (indices along T;
+        None: all T); ``backbone_feat`` holds the features of exactly those frames."""
+        if frames is not None:
+            m, s = (None if t is None else t[frames] for t in (m, s))
         scores = torch.cat([t for t in (m, s) if t is not None], dim=2)
         logits, _ = self.decoder(scores, {k: backbone_feat[k] for k in self.decoder_input_layers}, image_size)
         return logits.view(*scores.shape[:2], *logits.shape[-2:])
 
+    def stack_features(self, x: torch.Tensor, solver: Optional[str] = None) -> Optional[FrameStack]:
+        """x in the GEMM solver's layout, built once per window for both aggregations (None if unused)."""
+        return self.target_model.stack_features(x, solver) if self.bbox_encoder is not None else None
+
+    def first_stage(self, x: torch.Tensor, enc: ObjectEncoding, backbone_feat: FeatureDict, image_size: Sequence[int],
+                    num_iter: Optional[int] = None, solver: Optional[str] = None,
+                    frames: Optional[torch.Tensor] = None, x_stack: Optional[FrameStack] = None) -> torch.Tensor:
+        """y_t = D([m_t, s_t]) with s over all T frames: initial logits of ``frames`` (see ``decode``)."""
+        s = self.target_model(x, enc.e, enc.w, num_iter, solver, x_stack)[0] if enc.e is not None else None
+        return self.decode(enc.m, s, backbone_feat, image_size, frames)
+
+    def refinement_labels(self, initial: torch.Tensor, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """B̂: initial logits and x of the same frames -> (ê_t, ŵ_t); per frame, so cacheable."""
+        return self.segm_encoder(torch.sigmoid(initial), x)
+
+    def second_stage(self, x: torch.Tensor, m: Optional[torch.Tensor], e_hat: torch.Tensor, w_hat: torch.Tensor,
+                     backbone_feat: FeatureDict, image_size: Sequence[int], num_iter: Optional[int] = None,
+                     solver: Optional[str] = None, frames: Optional[torch.Tensor] = None,
+                     x_stack: Optional[FrameStack] = None) -> torch.Tensor:
+        """ŷ_t = D([m_t, ŝ_t]) with ŝ over all T frames: refined logits of ``frames`` (see ``decode``)."""
+        s_hat = self.target_model_segm(x, e_hat, w_hat, num_iter, solver, x_stack)[0]
+        return self.decode(m, s_hat, backbone_feat, image_size, frames)
+
     def segment_window(self, backbone_feat: FeatureDict, x: torch.Tensor, enc: ObjectEncoding,
-                       image_size: Sequence[int], num_iter: Optional[int] = None, closed_form: Optional[bool] = None,
+                       image_size: Sequence[int], num_iter: Optional[int] = None, solver: Optional[str] = None,
                        refine_frames: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """Aggregate over the T frames given, decode, refine: -> (initial (T,B,H,W), refined).
 
         ``refine_frames`` (indices along T) limits the refined decoding to those frames (the
         annotation tool keeps only the window's centre frame); the refined output then has that many.
         """
-        s = self.target_model(x, enc.e, enc.w, num_iter, closed_form)[0] if enc.e is not None else None
-        initial = self.decode(enc.m, s, backbone_feat, image_size)
+        x_stack = self.stack_features(x, solver)
+        initial = self.first_stage(x, enc, backbone_feat, image_size, num_iter, solver, x_stack=x_stack)
         if self.segm_encoder is None:
             return initial, initial if refine_frames is None else initial[refine_frames]
-        e_hat, w_hat = self.segm_encoder(torch.sigmoid(initial), x)
-        s_hat = self.target_model_segm(x, e_hat, w_hat, num_iter, closed_form)[0]
-        m = enc.m
+        e_hat, w_hat = self.refinement_labels(initial, x)
         if refine_frames is not None:
-            n_frames = x.shape[0]
-            s_hat, m = s_hat[refine_frames], m[refine_frames]
-            backbone_feat = {k: v.view(n_frames, -1, *v.shape[1:])[refine_frames].flatten(0, 1)
+            backbone_feat = {k: v.view(x.shape[0], -1, *v.shape[1:])[refine_frames].flatten(0, 1)
                              for k, v in backbone_feat.items()}
-        return initial, self.decode(m, s_hat, backbone_feat, image_size)
+        return initial, self.second_stage(x, enc.m, e_hat, w_hat, backbone_feat, image_size, num_iter, solver,
+                                          refine_frames, x_stack)
 
     def forward(self, images: torch.Tensor, boxes: torch.Tensor, num_iter: Optional[int] = None,
-                closed_form: Optional[bool] = None, drop_box_encoding: Optional[torch.Tensor] = None
+                solver: Optional[str] = None, drop_box_encoding: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
         """images (T,B,3,H,W) normalised, boxes (T,B,4) [x,y,w,h] px -> (initial, refined) logits (T,B,H,W).
 
-        ``num_iter`` overrides the steepest-descent iterations (5 in training, 15 at inference).
+        ``num_iter`` overrides the steepest-descent iterations (5 in training, 15 at inference),
+        ``solver`` the steepest-descent solver ('gemm', the default, or the official 'double_backward').
         ``drop_box_encoding`` (B,) bool zeroes m_t of those sequences in both stages (a training
         option, not the paper's): the decoder then has to segment from the aggregated scores alone.
         """
@@ -116,7 +141,7 @@ class Box2SegNet(BackboneFeaturesMixin, nn.Module):
         enc = self.encode_object(boxes, x, image_size)
         if drop_box_encoding is not None and enc.m is not None:
             enc = enc._replace(m=enc.m * (~drop_box_encoding).to(enc.m.dtype).view(1, -1, 1, 1, 1))
-        return self.segment_window(feats, x, enc, image_size, num_iter, closed_form)
+        return self.segment_window(feats, x, enc, image_size, num_iter, solver)
 
 
 @model_constructor

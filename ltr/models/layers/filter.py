@@ -1,5 +1,20 @@
-"""Applying per-sequence filters to feature maps: s_t = x_t * z."""
+"""Applying per-sequence filters to feature maps: s_t = x_t * z, directly and in the GEMM form.
+
+GEMM form. Stack each sequence's frames top to bottom with ``fs // 2`` zero rows after each frame
+(``FrameStack``, data (S, C, L)). A fs x fs correlation with K filters and its adjoint are then one
+batched matmul per sequence over all its frames:
+
+    x * z  = fold(Z X)           Z = ``filter_to_gemm(z)`` (S, K·fs², C): z with its kernel flipped
+    x ⋆ a  = unfold(a) Xᵀ        in the same (S, K·fs², C) layout (``filter_from_gemm`` turns it back)
+
+The fs² shifts act on the K-channel maps (unfold / fold), never on the C-channel features: no
+fs²-times larger unfolded copy of x is made, and every product reads x once. The zero rows keep
+shifts from crossing frames, as the zero padding of a per-frame convolution does.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -20,20 +35,64 @@ def apply_filter(feat: torch.Tensor, filt: torch.Tensor) -> torch.Tensor:
     return out.view(n_frames, n_seq, k, out.shape[-2], out.shape[-1])
 
 
-def apply_feat_transpose(feat: torch.Tensor, activation: torch.Tensor, filter_size: tuple) -> torch.Tensor:
-    """The adjoint of ``apply_filter`` in the filter: sum_t x_t ⋆ a_t -> (S,K,C,fh,fw).
+@dataclass(frozen=True)
+class FrameStack:
+    """Maps of F frames of S sequences in the GEMM form's layout: per sequence, the frames stacked
+    top to bottom with ``gap`` zero rows after each, flattened: ``data`` (S, C, F·(h+gap)·w)."""
 
-    This is J^T r for a residual linear in the filter; it lets steepest descent use closed forms
-    instead of double backward.
-    """
-    if feat.dim() == 4:
-        feat = feat.unsqueeze(1)
-        activation = activation.unsqueeze(1) if activation.dim() == 4 else activation
-    n_frames, n_seq, c, h, w = feat.shape
-    k = activation.shape[2]
-    fh, fw = filter_size
-    # Correlate features with the activations, batching sequences as groups and frames as channels.
-    x = feat.permute(2, 1, 0, 3, 4).reshape(c, n_seq * n_frames, h, w)
-    a = activation.permute(1, 2, 0, 3, 4).reshape(n_seq * k, n_frames, h, w)
-    g = F.conv2d(x, a, padding=(fh // 2, fw // 2), groups=n_seq)  # (C, S*K, fh, fw)
-    return g.view(c, n_seq, k, fh, fw).permute(1, 2, 0, 3, 4).contiguous()
+    data: torch.Tensor
+    frames: int
+    height: int
+    width: int
+    gap: int
+
+    @classmethod
+    def of(cls, maps: torch.Tensor, gap: int, dtype: torch.dtype = None) -> "FrameStack":
+        """Stack maps (F,S,C,h,w) (one copy, optionally converting to ``dtype``)."""
+        n_frames, n_seq, c, h, w = maps.shape
+        data = maps.new_zeros((n_seq, c, n_frames, h + gap, w), dtype=dtype or maps.dtype)
+        data[:, :, :, :h] = maps.permute(1, 2, 0, 3, 4)
+        return cls(data.view(n_seq, c, -1), n_frames, h, w, gap)
+
+    def like(self, maps: torch.Tensor) -> torch.Tensor:
+        """Other maps (F,S,K,h,w) of the same frames in this layout (S,K,L), zero in the gaps."""
+        return FrameStack.of(maps, self.gap, self.data.dtype).data
+
+    def unstack(self, data: torch.Tensor) -> torch.Tensor:
+        """Maps (S,K,L) in this layout -> (F,S,K,h,w)."""
+        n_seq, k = data.shape[:2]
+        maps = data.view(n_seq, k, self.frames, self.height + self.gap, self.width)[:, :, :, :self.height]
+        return maps.permute(2, 0, 1, 3, 4)
+
+    @property
+    def canvas(self) -> Tuple[int, int]:
+        """The (height, width) of one sequence's stacked frames."""
+        return self.frames * (self.height + self.gap), self.width
+
+
+def filter_to_gemm(filt: torch.Tensor) -> torch.Tensor:
+    """Filters (S,K,C,fs,fs) -> (S, K·fs², C) with the kernel flipped (the GEMM form's layout)."""
+    n_seq, k, c = filt.shape[:3]
+    return filt.flip(-2, -1).permute(0, 1, 3, 4, 2).reshape(n_seq, -1, c)
+
+
+def filter_from_gemm(mat: torch.Tensor, filter_size: int) -> torch.Tensor:
+    """The inverse of ``filter_to_gemm``: (S, K·fs², C) -> (S,K,C,fs,fs)."""
+    n_seq, rows, c = mat.shape
+    return mat.view(n_seq, rows // filter_size ** 2, filter_size, filter_size, c).permute(0, 1, 4, 2, 3).flip(-2, -1)
+
+
+def apply_filter_stacked(stack: FrameStack, filt: torch.Tensor) -> torch.Tensor:
+    """x * z in the GEMM form: stacked features, filters (S,K,C,fs,fs) -> scores (S,K,L); the values in
+    the gaps are meaningless (``FrameStack.unstack`` drops them, residual weights are zero there)."""
+    fs = filt.shape[-1]
+    out = F.fold(torch.bmm(filter_to_gemm(filt), stack.data), stack.canvas, fs, padding=fs // 2)
+    return out.view(filt.shape[0], filt.shape[1], -1)
+
+
+def correlate_stacked(stack: FrameStack, activation: torch.Tensor, filter_size: int) -> torch.Tensor:
+    """The adjoint of ``apply_filter_stacked`` in the filter: sum_t x_t ⋆ a_t for activations (S,K,L) that
+    are zero in the gaps -> (S,K,C,fs,fs). This is J^T r's data part."""
+    n_seq, k = activation.shape[:2]
+    cols = F.unfold(activation.view(n_seq, k, *stack.canvas), filter_size, padding=filter_size // 2)
+    return filter_from_gemm(torch.bmm(cols, stack.data.transpose(1, 2)), filter_size)

@@ -87,7 +87,7 @@ def configure(settings) -> None:
     settings.loss_weight = 100.0
     settings.train_optim_iter = 5
     settings.box_encoding_dropout = 0.0  # not in the paper: share of sequences trained without m_t
-    settings.closed_form = True  # same maths and gradients as double backward, fewer kernels
+    settings.solver = "gemm"  # S's steepest descent: batched matmuls; "double_backward" = the official maths
     settings.amp = None  # or "bf16"
     # network: the official STA arguments, frozen backbone
     backbone_type, weights = backbone_choice(settings.env)

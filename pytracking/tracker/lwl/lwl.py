@@ -144,7 +144,7 @@ class LWL:
         init_mask = self._mask_tensor(mask_patch)
         label, weight = self.net.label_encoder(init_mask, feat)
         self.filter, _, _ = self.net.target_model.get_filter(feat, label, weight, num_iter=p.net_opt_iter,
-                                                             closed_form=True)
+                                                             solver="gemm")
         # The memory keeps each sample's features and mask encodings (the encoder sees a mask once: its
         # output never changes), and the sample's temporal weight.
         size = p.sample_memory_size
@@ -175,7 +175,7 @@ class LWL:
             temporal = self.memory_weights[:self.num_stored].to(weights).view(-1, 1, 1, 1, 1)
             self.filter = self.net.target_model.filter_optimizer(
                 [self.filter], feat=feats, label=labels, sample_weight=weights * temporal,
-                num_iter=p.net_opt_update_iter, closed_form=True)[0][0]
+                num_iter=p.net_opt_update_iter, solver="gemm")[0][0]
 
     def _update_state(self, prob: torch.Tensor) -> None:
         """New position, size and box from the 'var' state of the mask; the crop scale follows the size

@@ -51,6 +51,20 @@ def test_lasot_layout_numbering_values_and_absent_frames(lasot_root, tmp_path, c
     assert not list(out.rglob(writer.TMP_PREFIX + "*"))
 
 
+def test_fast_mode_writes_the_same_layout_and_speed_per_sequence(lasot_root, tmp_path, checkpoints, clips):
+    out = tmp_path / "out"
+    assert annotate("lasot", lasot_root, out, checkpoints["positive"], "--fast") == EXIT_OK
+    masks = read_masks(out / "lasot_masks")
+    assert len(masks) == 18
+    boxes = clips["boat"][1]
+    for i in range(6):  # the 'positive' network fills the box exactly in fast mode too
+        np.testing.assert_array_equal(masks[f"boat-1/{i + 1:08d}.png"], box_mask(boxes[i], (240, 427)))
+    (summary,) = (out / "summaries").glob("lasot-*.json")
+    summary = json.loads(summary.read_text())
+    assert summary["settings"]["fast"] and summary["settings"]["solver"] == "gemm"
+    assert all(r["frames_per_second"] > 0 and r["seconds"] > 0 for r in summary["sequences"])
+
+
 def test_got10k_layout_and_a_sequence_without_files(tmp_path, checkpoints, clips):
     root = tmp_path / "got10k"
     write_got10k(root, "GOT-10k_Train_000001", clips["boat"], absent=[1], covered=[3])

@@ -1,10 +1,16 @@
-"""The box2seg network: shapes for T = 1..9 and B > 1, variants, gradients, per-call iterations."""
+"""The box2seg network: shapes for T = 1..9 and B > 1, variants, gradients, per-call iterations, and the
+GEMM solver (default) against the official double backward."""
 import pytest
 import torch
 
 from ltr.models.box2seg.box2seg_net import VARIANTS, steepest_descent_resnet50
 
 H, W = 64, 96
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(one_thread):
+    """Every test here runs with one intra-op thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +77,39 @@ def test_cached_window_path_equals_forward(net):
     """Per-frame parts computed separately and a refined decode of one frame give forward's result."""
     images, boxes = inputs(5, 1, seed=3)
     with torch.no_grad():
-        initial, refined = net(images, boxes, closed_form=True)
+        initial, refined = net(images, boxes)
         feats = net.extract_backbone_features(images.flatten(0, 1))
         x = net.extract_target_model_features(feats).unsqueeze(1)
         enc = net.encode_object(boxes, x, (H, W))
-        _, centre = net.segment_window(feats, x, enc, (H, W), closed_form=True, refine_frames=torch.tensor([2]))
+        _, centre = net.segment_window(feats, x, enc, (H, W), refine_frames=torch.tensor([2]))
     assert torch.allclose(centre[0], refined[2], atol=1e-5)
+
+
+def test_gemm_solver_equals_double_backward_with_gradients():
+    """Both stages (S and Ŝ) and training gradients, float64: the default GEMM solver is the official maths."""
+    torch.manual_seed(4)
+    net = steepest_descent_resnet50(out_feature_dim=64).double().train()
+    images, boxes = inputs(3, 2, seed=4)
+    with torch.no_grad():  # the frozen backbone does not depend on the solver
+        feats = net.extract_backbone_features(images.double().flatten(0, 1))
+    params = [p for p in net.parameters() if p.requires_grad]
+    out = {}
+    for solver in ("double_backward", "gemm"):
+        x = net.extract_target_model_features(feats).view(3, 2, 64, 4, 6)
+        initial, refined = net.segment_window(feats, x, net.encode_object(boxes.double(), x, (H, W)), (H, W),
+                                              solver=solver)
+        loss = initial.sigmoid().mean() + refined.sigmoid().mean()
+        out[solver] = (initial, refined, torch.autograd.grad(loss, params))
+    for a, b in zip(out["gemm"][:2], out["double_backward"][:2]):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+    names = [n for n, p in net.named_parameters() if p.requires_grad]
+    for name, a, b in zip(names, out["gemm"][2], out["double_backward"][2]):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10, msg=name)
+    grads = dict(zip(names, out["gemm"][2]))
+    for name in ("target_model.filter_optimizer.residual_module.filter_reg",
+                 "target_model_segm.filter_optimizer.residual_module.filter_reg", "bbox_encoder.samp_w_pred.weight",
+                 "segm_encoder.samp_w_pred.weight", "target_model.feature_extractor.0.weight"):
+        assert grads[name].abs().sum() > 0, name
 
 
 def test_dropping_the_box_encoding_zeroes_m_of_those_sequences_only(net, monkeypatch):

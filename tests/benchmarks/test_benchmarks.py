@@ -1,0 +1,48 @@
+"""The two speed benchmarks run end to end at tiny sizes and report every number they promise: both
+solvers (and fast mode) side by side, the backbone bound, the per-stage split, peak memory."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(script: str, *args: str, tmp_path: Path) -> dict:
+    out = tmp_path / "result.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--device", "cpu", "--threads", "1",
+                           "--json", str(out), *args], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return {"stdout": proc.stdout, **json.loads(out.read_text())}
+
+
+def test_annotate_speed(tmp_path, davis16_root):
+    result = run("annotate_speed.py", "--config", "lite", "--crop-size", "64x112", "--frames", "6", "--num-frames",
+                 "3", "--iters", "2", "--batch-windows", "2", tmp_path=tmp_path)
+    modes = ["backbone only (bound)", "exact", "official maths", "fast"]
+    assert list(result["frames_per_second"]) == modes and all(v > 0 for v in result["frames_per_second"].values())
+    for mode in modes[1:]:
+        split = result["split_seconds"][mode]
+        assert {"load", "crop", "backbone", "encoders", "S", "decoder", "paste", "write"} <= set(split)
+        assert split["S"] > 0 and split["decoder"] > 0 and result["peak_memory_mib"][mode] > 0
+    s = result["S per window"]
+    assert s["S ms/window, gemm"] > 0 and s["S ms/window, double_backward"] > 0
+    assert s["S max |difference| / max |s|"] < 1e-4  # the two solvers agree
+    assert result["sequence"] == "bear" and "x bound" in result["stdout"] and "share (exact)" in result["stdout"]
+
+
+def test_train_speed(tmp_path):
+    result = run("train_speed.py", "--size", "64x112", "--batch", "1", "--iters", "1", "--repeats", "1",
+                 tmp_path=tmp_path)
+    rates = result["iterations_per_second"]
+    assert set(rates) == {"backbone only (bound)", "loader only", "gemm", "double_backward"}
+    assert all(v > 0 for v in rates.values())
+    for solver in ("gemm", "double_backward"):
+        split = result["split_seconds_per_iteration"][solver]
+        assert {"loader", "backbone", "S", "decoder", "backward", "optimizer"} <= set(split)
+        assert split["backward"] > 0 and result["peak_memory_mib"][solver] > 0
+    assert "x gemm" in result["stdout"]
