@@ -1,10 +1,11 @@
 """LWL in miniature on DAVIS-2016, model (ii): split A with true masks, split B with the box2seg
 pseudo-masks the annotation tool wrote; everything else as ``davis16_a``.
 
-Write the masks first (``settings.pseudo_mask_dir``, default <workspace>/annotations/davis16_b):
+Write the masks first (``settings.pseudo_mask_dir``, default <workspace>/annotations/davis16_b), with
+the shipped box2seg network (T = 3 windows: T = 9 gives the same J with it and costs three times more):
 
     python pytracking/annotate/run.py davis --year 2016 --split train --resolution 240p --root <davis16_dir> \\
-        --weights <box2seg weights> --out <workspace>/annotations/davis16_b --sequences <SPLIT_B>
+        --num-frames 3 --out <workspace>/annotations/davis16_b --sequences <SPLIT_B>
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def train_datasets(settings) -> List[Tuple[object, float]]:
         raise FileNotFoundError(
             f"lwl davis16_ab_box2seg trains on split B's pseudo-masks in {masks}, which does not exist: run "
             f"`python pytracking/annotate/run.py davis --year 2016 --split train --resolution {RESOLUTION} "
-            f"--root {settings.env.davis16_dir or '<davis16_dir>'} --weights <box2seg weights> "
+            f"--root {settings.env.davis16_dir or '<davis16_dir>'} --num-frames 3 "
             f"--out {settings.pseudo_mask_dir} --sequences {' '.join(SPLIT_B)}`")
     return with_split_b(settings, ReplacedMasks(davis16(settings, SPLIT_B), mask_root=masks))
 
