@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, Dict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ENV_PREFIX = "BOX2SEG_"
 
 
@@ -24,12 +23,6 @@ class ConfigError(ValueError):
 
 class ConfigPathError(ConfigError, FileNotFoundError):
     """A configured or given file or folder that does not exist."""
-
-
-def _shared(sub: str) -> str:
-    """A dataset folder in the development checkout's ``../shared/data``, or '' when absent."""
-    p = SHARED_DATA / sub
-    return str(p) if p.is_dir() else ""
 
 
 def ltr_defaults() -> Dict[str, str]:
@@ -44,7 +37,7 @@ def ltr_defaults() -> Dict[str, str]:
         "got10k_dir": "",
         "youtubevos_dir": "",
         "davis_dir": "",
-        "davis16_dir": _shared("davis2016-train"),
+        "davis16_dir": "",
         "coco_dir": "",
         "backbone_weights": "",
     }

@@ -2,7 +2,7 @@
 
     davis2016_val    DAVIS 2016 val (20 videos), any resolution; root: davis16_dir
     davis2017_val    DAVIS 2017 val, one sequence per object, any resolution; root: davis_dir
-    davis16_heldout  the 6 videos the davis16 train setting holds out of the shared DAVIS-2016 train data (240p)
+    davis16_heldout  the 6 videos held out of the shared DAVIS-2016 train data (ltr.dataset.splits, 240p)
     yt300            the YT300 videos held out of YouTube-VOS 2019 train, one sequence per (video, object)
     lasot_test       LaSOT test (testing_set.txt): boxes only
     got10k_val       GOT-10k val: boxes only
@@ -25,9 +25,9 @@ import numpy as np
 from ltr.data.image_loader import PathLike
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
+from ltr.dataset.splits import DAVIS16_HELDOUT, DAVIS16_RESOLUTION
 from ltr.dataset.vos_base import dataset_root, restrict
 from ltr.dataset.youtubevos import YouTubeVOS
-from ltr.train_settings.box2seg import davis16 as davis16_setting
 from pytracking.annotate.sources import FolderSource, SequenceError, Source, TrackingSource
 from pytracking.evaluation.environment import env_settings
 from pytracking.evaluation.sequences import FRAME_SUFFIXES, EvalSequence, load_davis
@@ -74,10 +74,10 @@ def _davis_val(year: str, setting: str) -> Loader:
 
 def _davis16_heldout(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
                      ) -> List[EvalSequence]:
-    """The davis16 train setting's held-out videos; ``sequences`` must be among them (no training video)."""
-    names = restrict(davis16_setting.VAL_SEQUENCES, sequences, "davis16_heldout (the held-out videos)")
+    """The held-out videos of the shared DAVIS-2016 train data; ``sequences`` must be among them (no training video)."""
+    names = restrict(DAVIS16_HELDOUT, sequences, "davis16_heldout (the held-out videos)")
     return load_davis(_root(root, "davis16_dir", "DAVIS-2016 train"), "2016", "train",
-                      resolution or davis16_setting.RESOLUTION, names)
+                      resolution or DAVIS16_RESOLUTION, names)
 
 
 def _yt300(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]

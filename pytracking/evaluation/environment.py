@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Dict
 
-from ltr.admin.environment import ENV_PREFIX, REPO_ROOT, EnvironmentSettings, _shared, load_local
+from ltr.admin.environment import ENV_PREFIX, REPO_ROOT, EnvironmentSettings, load_local
 
 
 def pytracking_defaults() -> Dict[str, str]:
@@ -19,7 +19,7 @@ def pytracking_defaults() -> Dict[str, str]:
         "lasot_path": "",
         "got10k_path": "",
         "davis_dir": "",
-        "davis16_dir": _shared("davis2016-train"),
+        "davis16_dir": "",
         "youtubevos_dir": "",
         "lasot_mask_path": "",
         "got10k_mask_path": "",

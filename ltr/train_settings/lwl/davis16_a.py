@@ -1,7 +1,8 @@
 """LWL in miniature on the shared DAVIS-2016 sequences (paper Table 4, CPU-sized): model (i).
 
 The 24 training sequences of ``box2seg davis16`` are split into A (8, masks known) and B (16,
-boxes only); the 6 held-out sequences stay held out. Four settings differ only in their data:
+boxes only), as ``ltr.dataset.splits`` says; the 6 held-out sequences stay held out. Four settings
+differ only in their data:
     davis16_a           (i)   A only
     davis16_ab_box2seg  (ii)  A + B with the annotation tool's box2seg pseudo-masks
     davis16_ab_boxfill  (iii) A + B with the filled boxes as masks
@@ -15,23 +16,19 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from ltr.dataset.base_video_dataset import BaseVideoDataset
+from ltr.dataset.splits import DAVIS16_SPLIT_A, DAVIS16_SPLIT_B
 from ltr.train_settings.box2seg.davis16 import davis16, val_datasets
 from ltr.train_settings.lwl.stage1 import ALL_BACKBONE_LAYERS, configure as configure_stage1
 
-# Every third training sequence in alphabetical order (A), the others (B).
-SPLIT_A = ["bear", "bus", "drift-turn", "hockey", "lucia", "motorbike", "scooter-gray", "swing"]
-SPLIT_B = ["bmx-bumps", "breakdance-flare", "car-turn", "dog-agility", "elephant", "flamingo", "horsejump-low",
-           "kite-walk", "mallard-water", "motocross-bumps", "paragliding", "rollerblade", "soccerball", "stroller",
-           "tennis", "train"]
 
 
 def train_datasets(settings) -> List[Tuple[object, float]]:
-    return [(davis16(settings, SPLIT_A), 1.0)]
+    return [(davis16(settings, DAVIS16_SPLIT_A), 1.0)]
 
 
 def with_split_b(settings, split_b: BaseVideoDataset) -> List[Tuple[object, float]]:
     """Split A (true masks) and the given version of split B, each sequence equally often."""
-    return [(davis16(settings, SPLIT_A), len(SPLIT_A)), (split_b, len(SPLIT_B))]
+    return [(davis16(settings, DAVIS16_SPLIT_A), len(DAVIS16_SPLIT_A)), (split_b, len(DAVIS16_SPLIT_B))]
 
 
 def configure(settings) -> None:

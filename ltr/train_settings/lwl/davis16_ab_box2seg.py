@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import List, Tuple
 
 from ltr.dataset.replaced_masks import ReplacedMasks
-from ltr.train_settings.box2seg.davis16 import RESOLUTION, davis16
-from ltr.train_settings.lwl.davis16_a import SPLIT_B, configure as configure_davis16_a, with_split_b
+from ltr.dataset.splits import DAVIS16_RESOLUTION, DAVIS16_SPLIT_B
+from ltr.train_settings.box2seg.davis16 import davis16
+from ltr.train_settings.lwl.davis16_a import configure as configure_davis16_a, with_split_b
 
 
 def train_datasets(settings) -> List[Tuple[object, float]]:
@@ -22,10 +23,10 @@ def train_datasets(settings) -> List[Tuple[object, float]]:
     if not masks.is_dir():
         raise FileNotFoundError(
             f"lwl davis16_ab_box2seg trains on split B's pseudo-masks in {masks}, which does not exist: run "
-            f"`python pytracking/annotate/run.py davis --year 2016 --split train --resolution {RESOLUTION} "
+            f"`python pytracking/annotate/run.py davis --year 2016 --split train --resolution {DAVIS16_RESOLUTION} "
             f"--root {settings.env.davis16_dir or '<davis16_dir>'} --num-frames 3 "
-            f"--out {settings.pseudo_mask_dir} --sequences {' '.join(SPLIT_B)}`")
-    return with_split_b(settings, ReplacedMasks(davis16(settings, SPLIT_B), mask_root=masks))
+            f"--out {settings.pseudo_mask_dir} --sequences {' '.join(DAVIS16_SPLIT_B)}`")
+    return with_split_b(settings, ReplacedMasks(davis16(settings, DAVIS16_SPLIT_B), mask_root=masks))
 
 
 def configure(settings) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from ltr.dataset.replaced_masks import ReplacedMasks
+from ltr.dataset.splits import DAVIS16_SPLIT_B
 from ltr.train_settings.box2seg.davis16 import davis16
-from ltr.train_settings.lwl.davis16_a import SPLIT_B, configure as configure_davis16_a, with_split_b
+from ltr.train_settings.lwl.davis16_a import configure as configure_davis16_a, with_split_b
 
 
 def train_datasets(settings) -> List[Tuple[object, float]]:
-    return with_split_b(settings, ReplacedMasks(davis16(settings, SPLIT_B), box_fill=True))
+    return with_split_b(settings, ReplacedMasks(davis16(settings, DAVIS16_SPLIT_B), box_fill=True))
 
 
 def configure(settings) -> None:

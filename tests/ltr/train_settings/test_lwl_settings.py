@@ -10,10 +10,9 @@ import torch
 import ltr.train_settings.lwl as lwl_settings
 from ltr.admin.loading import save_checkpoint
 from ltr.admin.settings import Settings
+from ltr.dataset.splits import DAVIS16_SPLIT_A as SPLIT_A, DAVIS16_SPLIT_B as SPLIT_B, DAVIS16_TRAIN
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50 as box2seg_net
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50
-from ltr.train_settings.box2seg.davis16 import TRAIN_SEQUENCES
-from ltr.train_settings.lwl.davis16_a import SPLIT_A, SPLIT_B
 from ltr.trainers.build import TASKS, build_network, build_trainer, param_groups
 from pytracking.annotate.writer import write_mask
 
@@ -74,7 +73,7 @@ def test_missing_checkpoints_and_masks_give_one_clear_error(tmp_path):
 
 
 def test_davis16_settings_split_the_training_sequences_and_differ_only_in_data(tmp_path):
-    assert sorted(SPLIT_A + SPLIT_B) == sorted(TRAIN_SEQUENCES) and len(SPLIT_A) == 8
+    assert sorted(SPLIT_A + SPLIT_B) == sorted(DAVIS16_TRAIN) and len(SPLIT_A) == 8
     assert SPLIT_A[0][0] == "b" and SPLIT_A[-1][0] == "s"  # A spans the alphabet
     settings = [configured(name, tmp_path) for name in DAVIS16]
     plain = [s.to_dict() for s in settings]

@@ -10,7 +10,8 @@ from ltr.admin.settings import Settings
 from ltr.dataset.davis import Davis
 from ltr.models.backbone.efficientnet_lite import package_weights
 from ltr.models.lwl.label_encoder import rasterize_boxes
-from ltr.train_settings.box2seg import davis16, davis16_lite_singleimage
+from ltr.dataset.splits import DAVIS16_TRAIN
+from ltr.train_settings.box2seg import davis16_lite_singleimage
 from ltr.trainers.build import build_trainer
 
 
@@ -32,7 +33,7 @@ def test_loss_falls_and_j_beats_image_blind_masks_on_held_out_sequences(tmp_path
     davis16_lite_singleimage.configure(settings)
     data = lambda sequences: lambda s: [(Davis(davis16_root, "2016", resolution="240p", sequences=sequences,  # noqa
                                               meta_path=tmp_path / "meta.json"), 1.0)]
-    settings.train_datasets = data(davis16.TRAIN_SEQUENCES)
+    settings.train_datasets = data(DAVIS16_TRAIN)
     settings.val_datasets = data(["boat", "rhino", "surf"])  # held out: never trained on
     settings.samples_per_epoch = 2 * 60
     settings.learning_rates = {name: 5 * lr for name, lr in settings.learning_rates.items()}  # learn within minutes

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from ltr.train_settings.box2seg.davis16 import VAL_SEQUENCES
+from ltr.dataset.splits import DAVIS16_HELDOUT
 from pytracking.evaluation.box2mask import main as box2mask
 from pytracking.evaluation.datasets import DATASETS, get_dataset, load_dataset, load_folder
 from pytracking.evaluation.sequences import box_from_mask
@@ -23,7 +23,7 @@ def test_unknown_name_lists_the_choices():
 
 def test_davis16_heldout_is_the_six_held_out_videos(davis16_root):
     seqs = load_dataset("davis16_heldout", root=davis16_root)
-    assert [s.name for s in seqs] == VAL_SEQUENCES and len(seqs) == 6
+    assert [s.name for s in seqs] == DAVIS16_HELDOUT and len(seqs) == 6
     assert all(s.image_size == (240, 427) and s.gt_masks for s in seqs)
     with pytest.raises(ValueError, match="bear"):  # a training video is no held-out video
         load_dataset("davis16_heldout", root=davis16_root, sequences=["bear"])
