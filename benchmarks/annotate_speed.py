@@ -39,9 +39,8 @@ from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
 from pytracking.annotate.crop import crop_frame, paste_mask, parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
 from pytracking.annotate.run import UsageError, load_weights
-from pytracking.annotate.sources import TargetSequence
 from pytracking.annotate.writer import write_mask
-from pytracking.evaluation.sequences import box_from_mask
+from ltr.dataset.sequence import VideoSequence, box_from_mask
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
 MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver="double_backward", fast=False),
@@ -49,17 +48,18 @@ MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver
 STAGES = ("load", "crop", "backbone", "encoders", "S", "decoder", "paste", "write", "other")
 
 
-def davis_sequence(name: str, count: int) -> TargetSequence:
+def davis_sequence(name: str, count: int) -> VideoSequence:
     """A DAVIS-2016 240p sequence, ping-ponged to ``count`` frames (boxes from the masks)."""
     frames = sorted((SHARED_DAVIS / "JPEGImages" / "240p" / name).glob("*.jpg"))
     order = (list(range(len(frames))) + list(range(len(frames) - 2, 0, -1))) * (count // len(frames) + 2)
     picked = [frames[i] for i in order[:count]]
     boxes = np.array([box_from_mask(imread_mask(SHARED_DAVIS / "Annotations" / "240p" / name / f"{f.stem}.png"))
                       for f in picked])
-    return TargetSequence(name, picked, boxes, np.ones(count, bool), [f"{i:05d}.png" for i in range(count)])
+    return VideoSequence(name, picked, boxes, np.ones(count, bool),
+                         mask_names=[f"{i:05d}.png" for i in range(count)])
 
 
-def synthetic_sequence(folder: Path, count: int, size=(480, 854)) -> TargetSequence:
+def synthetic_sequence(folder: Path, count: int, size=(480, 854)) -> VideoSequence:
     """A textured background with a moving, growing ellipse; JPEG frames written to ``folder``."""
     rng = np.random.default_rng(0)
     background = cv2.resize(rng.integers(0, 255, (size[0] // 8, size[1] // 8, 3), dtype=np.uint8), size[::-1])
@@ -73,11 +73,11 @@ def synthetic_sequence(folder: Path, count: int, size=(480, 854)) -> TargetSeque
         cv2.imwrite(str(path), image)
         frames.append(path)
         boxes.append([int(cx - ax), int(cy - ay), 2 * int(ax) + 1, 2 * int(ay) + 1])
-    return TargetSequence("synthetic", frames, np.array(boxes, float), np.ones(count, bool),
-                          [f"{t:05d}.png" for t in range(count)])
+    return VideoSequence("synthetic", frames, np.array(boxes, float), np.ones(count, bool),
+                         mask_names=[f"{t:05d}.png" for t in range(count)])
 
 
-def host_stages(seq: TargetSequence, settings: AnnotateSettings, device: torch.device, out: Path
+def host_stages(seq: VideoSequence, settings: AnnotateSettings, device: torch.device, out: Path
                 ) -> Dict[str, float]:
     """Seconds to read, crop, paste back (on ``device``) and write every frame of ``seq``, one after another."""
     timer = StageTimer(device)
@@ -214,7 +214,8 @@ def main(argv: List[str] = None) -> int:
         crops = [prepare_frame(seq, i, settings) for i in range(len(seq))]
         batch = settings.batch_windows * settings.num_frames
         head = slice(0, settings.num_frames)
-        warmup = TargetSequence(seq.name, seq.frames[head], seq.boxes[head], seq.visible[head], seq.mask_names[head])
+        warmup = VideoSequence(seq.name, seq.frames[head], seq.boxes[head], seq.visible[head],
+                               mask_names=seq.mask_names[head])
         for annotator in annotators.values():
             list(annotator.annotate(warmup))
 

@@ -37,6 +37,7 @@ import torch
 from tqdm import tqdm
 
 from ltr.admin.loading import load_network
+from ltr.dataset.sequence import VideoSequence
 from ltr.models.lwl.lwl_net import LWTLNet
 from pytracking.annotate.run import UsageError, load_weights, pick_device
 from pytracking.evaluation.box2seg_method import Box2Seg
@@ -44,7 +45,6 @@ from pytracking.evaluation.environment import env_settings
 from pytracking.evaluation.metrics import PROTOCOLS
 from pytracking.evaluation.running import (MODES, Box2SegMask, InitialMask, ResultLayout, claim_results,
                                            ground_truth_mask, run_sequences)
-from pytracking.evaluation.sequences import EvalSequence
 from pytracking.evaluation.tracking_report import (add_dataset_arguments, comparison_markdown, evaluate_run,
                                                    load_sequences, run_markdown, write_run_summary)
 from pytracking.tracker.base import Tracker
@@ -111,7 +111,7 @@ def _log(message: str) -> None:
     tqdm.write(message, file=sys.stderr)
 
 
-def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMask, List[EvalSequence], ResultLayout,
+def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequence], ResultLayout,
                                                   Dict[str, Any]]:
     """Everything a run needs, checked before any tracking starts (UsageError on any mistake)."""
     params = load_parameters(args.tracker, args.param)

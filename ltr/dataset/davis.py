@@ -1,15 +1,17 @@
 """DAVIS 2016 / 2017 in the official layout: <root>/JPEGImages/<res>/<seq>/%05d.jpg,
-<root>/Annotations/<res>/<seq>/%05d.png, optional <root>/ImageSets/<year>/<split>.txt."""
+<root>/Annotations/<res>/<seq>/%05d.png, optional <root>/ImageSets/<year>/<split>.txt: ``Davis`` for
+training, ``read_davis`` for annotation, evaluation and tracking."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from ltr.admin.environment import ConfigError, ConfigPathError
 from ltr.data.image_loader import PathLike
-from ltr.dataset.vos_base import VOSDataset, dataset_root, restrict
+from ltr.dataset.sequence import VideoSequence
+from ltr.dataset.vos_base import VOSDataset, dataset_root, read_vos_video, restrict
 
-
+VERSIONS = ("2016", "2017")
 
 def default_resolution(root: Path) -> str:
     """'480p' when present, else the first resolution folder found (e.g. '240p', 'Full-Resolution')."""
@@ -18,6 +20,29 @@ def default_resolution(root: Path) -> str:
     if not found:
         raise ConfigPathError(f"no resolution folders in {image_root} (is this a DAVIS root?)")
     return "480p" if "480p" in found else found[0]
+
+
+def davis_videos(root: Path, version: str, split: str, resolution: str) -> List[str]:
+    """The videos of a split: ``ImageSets/<version>/<split>.txt`` when present, else every annotated video."""
+    listing = root / "ImageSets" / version / f"{split}.txt"
+    if listing.is_file():
+        return [line.split()[0] for line in listing.read_text().splitlines() if line.strip()]
+    anno_root = root / "Annotations" / resolution
+    if not anno_root.is_dir():
+        raise ConfigPathError(f"DAVIS annotations not found: {anno_root} (and no {listing})")
+    return sorted(p.name for p in anno_root.iterdir() if p.is_dir())
+
+
+def read_davis(root: PathLike, year: str = "2017", split: str = "val", resolution: str = "480p",
+               sequences: Optional[Sequence[str]] = None) -> List[VideoSequence]:
+    """The videos of a split (or ``sequences``), each with its objects (DAVIS-2016: one, any foreground)
+    and their boxes, the tight boxes of the masks. Every frame needs its annotation."""
+    if year not in VERSIONS:
+        raise ConfigError(f"DAVIS year must be '2016' or '2017', got {year!r}")
+    root = Path(root)
+    names = list(sequences) if sequences is not None else davis_videos(root, year, split, resolution)
+    return [read_vos_video(name, root / "JPEGImages" / resolution, root / "Annotations" / resolution,
+                           binary=year == "2016", every_frame_annotated=True) for name in names]
 
 
 class Davis(VOSDataset):
@@ -29,7 +54,7 @@ class Davis(VOSDataset):
     def __init__(self, root: Optional[PathLike] = None, version: str = "2017", split: str = "train",
                  resolution: Optional[str] = None, sequences: Optional[Sequence[str]] = None,
                  multiobj: bool = False, vis_threshold: int = 10, meta_path: Optional[PathLike] = None):
-        if version not in ("2016", "2017"):
+        if version not in VERSIONS:
             raise ConfigError(f"DAVIS version must be '2016' or '2017', got {version!r}")
         if multiobj:
             raise NotImplementedError("multiobj=True is not supported: samples are single objects")
@@ -38,12 +63,8 @@ class Davis(VOSDataset):
         anno_root = root / "Annotations" / resolution
         if not anno_root.is_dir():
             raise ConfigPathError(f"DAVIS annotations not found: {anno_root}")
-        split_file = root / "ImageSets" / version / f"{split}.txt"
-        if split_file.is_file():
-            available = [line.strip() for line in split_file.read_text().splitlines() if line.strip()]
-        else:
-            available = sorted(p.name for p in anno_root.iterdir() if p.is_dir())
-        videos = restrict(available, sequences, f"DAVIS {version} {split} at {root}")
+        videos = restrict(davis_videos(root, version, split, resolution), sequences,
+                          f"DAVIS {version} {split} at {root}")
         meta_path = meta_path or root / f"generated_meta_{version}_{resolution}.json"
         super().__init__(f"davis{version}", root / "JPEGImages" / resolution, anno_root, videos, None,
                          Path(meta_path), vis_threshold, binary=version == "2016")

@@ -19,11 +19,12 @@ import torch
 from tqdm import tqdm
 
 from ltr.admin.environment import ConfigError, ConfigPathError, env_settings
-from ltr.data.image_loader import (ImageReadError, PathLike, check_mask_size, imread_binary_mask, imread_indexed,
-                                   imread_rgb)
+from ltr.data.image_loader import (ImageReadError, PathLike, check_mask_size, image_size, imread_binary_mask,
+                                   imread_indexed, imread_rgb)
 from ltr.data.processing import mask_to_box
 from ltr.data.tracking_files import read_boxes
 from ltr.dataset.base_video_dataset import BaseVideoDataset
+from ltr.dataset.sequence import SequenceError, VideoSequence, boxes_from_masks, frame_files
 
 VideoMeta = Dict  # {"shape": [h, w], "frames": [stem], "objects": {id: {"pixels": [n], "bbox": [[x,y,w,h]]}}}
 
@@ -58,6 +59,37 @@ def scan_video(anno_dir: Path, binary: bool) -> VideoMeta:
         objects[str(obj)] = {"pixels": [s[0] for s in stats], "bbox": [s[1] for s in stats]}
     meta = {"shape": shape, "frames": [f.stem for f in files], "objects": objects}
     return {**meta, "unreadable": unreadable} if unreadable else meta
+
+
+def read_vos_video(name: str, image_root: Path, anno_root: Path, binary: bool, every_frame_annotated: bool
+                   ) -> VideoSequence:
+    """A video in a VOS layout (``<image_root>/<name>/<frame>``, ``<anno_root>/<name>/<stem>.png``) with
+    one target per object of its annotations, boxed by the tight boxes of its masks (as in the paper);
+    ``binary`` (DAVIS-2016's 0/255 PNGs): one target, any foreground. With ``every_frame_annotated``
+    (DAVIS) a missing annotation makes the video an error; otherwise (YouTube-VOS annotates every 5th
+    frame) the frames are those with an annotation. An unreadable annotation, or one not the size of its
+    frame, makes the video an error naming it; SequenceError when there are no frames."""
+    frames = frame_files(image_root / name)
+    annos = [anno_root / name / f"{f.stem}.png" for f in frames]
+    if not every_frame_annotated:
+        frames, annos = [f for f, a in zip(frames, annos) if a.is_file()], [a for a in annos if a.is_file()]
+    if not frames:
+        raise SequenceError(f"{name}: no frames{'' if every_frame_annotated else ' with annotations'} in "
+                            f"{image_root / name}")
+    try:
+        labels = [read_labels(a, binary) for a in annos]
+        for lab, anno, frame in zip(labels, annos, frames):
+            size = image_size(frame)
+            if size is not None:
+                check_mask_size(lab, size, anno, frame)
+    except ImageReadError as err:  # no boxes without the annotation: the video is reported as failed
+        return VideoSequence(name, frames, np.full((len(frames), 4), np.nan), gt_masks=annos, error=str(err))
+    if binary:
+        return VideoSequence(name, frames, boxes_from_masks(lab > 0 for lab in labels), gt_masks=annos)
+    objects = sorted(set(np.concatenate([np.unique(lab) for lab in labels]).tolist()) - {0})
+    boxes = np.stack([boxes_from_masks(lab == obj for lab in labels) for obj in objects]) if objects \
+        else np.zeros((0, len(frames), 4))
+    return VideoSequence(name, frames, boxes, gt_masks=annos, object_ids=objects)
 
 
 def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], binary: bool) -> Dict[str, VideoMeta]:
@@ -196,6 +228,42 @@ class TrackingDataset(BaseVideoDataset):
         self.names = names
         self._info: Dict[int, Dict[str, torch.Tensor]] = {}
         self.problems: Dict[str, List[str]] = {}
+
+    def read_sequence(self, name: str) -> VideoSequence:
+        """The sequence as annotation and evaluation use it: every frame, its box, visible = in view
+        (the flags) with a valid box, and the bad input found.
+
+        A bad box on a frame the flags call invisible (LaSOT writes 0,0,0,0 when occluded) is expected;
+        on a visible frame it is bad input. The frame count is the larger of the groundtruth length and
+        the highest frame number on disk, so a short groundtruth and a missing frame are both caught.
+        SequenceError when the sequence cannot be read at all.
+        """
+        seq_dir = self.sequence_dir(name)
+        box_file = seq_dir / "groundtruth.txt"
+        boxes, box_problems = read_boxes(box_file)
+        frame_dir = self.frame_path(name, 0).parent
+        on_disk = max((int(p.stem) for p in frame_dir.glob("*.jpg") if p.stem.isdigit()), default=0)
+        n = max(len(boxes), on_disk)
+        if n == 0:
+            raise SequenceError(f"{name}: no frames in {frame_dir} and no boxes in {box_file}")
+        flags, _, problems = self.read_visibility(seq_dir, n)
+        lost = np.zeros(n, dtype=bool)
+        for row, message in zip(np.flatnonzero(np.isnan(boxes).any(1)), box_problems):
+            if flags[row]:
+                problems.append(message)
+                lost[row] = True
+        if len(boxes) < n:
+            problems.append(f"{box_file}: {len(boxes)} lines for {n} frames; frames {len(boxes) + 1}..{n} "
+                            "get empty masks")
+            lost[len(boxes):] = flags[len(boxes):]
+            boxes = np.concatenate([boxes, np.full((n - len(boxes), 4), np.nan)])
+        elif on_disk < n:
+            problems.append(f"{box_file}: {n} lines for the {on_disk} frames in {frame_dir}; frames "
+                            f"{on_disk + 1}..{n} get empty masks")
+            lost[on_disk:] = True
+        return VideoSequence(name, [self.frame_path(name, i) for i in range(n)], boxes, flags & ~lost,
+                             mask_names=[f"{i + 1:08d}.png" for i in range(n)], box_file=box_file,
+                             problems=problems, skipped=int(lost.sum()))
 
     # Subclasses: where a sequence lives and how its visibility files are read.
     def sequence_dir(self, name: str) -> Path:

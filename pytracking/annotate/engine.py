@@ -32,10 +32,10 @@ import torch
 
 from ltr.data.image_loader import ImageReadError, imread_rgb
 from ltr.data.transforms import normalize_image
+from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.object_encoder import ObjectEncoding
 from ltr.models.meta.steepestdescent import check_solver
 from pytracking.annotate.crop import Crop, Size, crop_frame, paste_mask
-from pytracking.annotate.sources import TargetSequence
 from pytracking.annotate.windows import lattice_windows
 
 Item = TypeVar("Item")
@@ -107,7 +107,7 @@ class FrameResult:
     problem: str = ""
 
 
-def prepare_frame(seq: TargetSequence, i: int, settings: AnnotateSettings) -> PreparedFrame:
+def prepare_frame(seq: VideoSequence, i: int, settings: AnnotateSettings) -> PreparedFrame:
     """Read frame i and crop it around its box; FrameError if the image or the box is unusable."""
     try:
         image = imread_rgb(seq.frames[i])
@@ -269,7 +269,7 @@ class Annotator:
                                             frames=self._target_only)
         return refined[0]
 
-    def annotate(self, seq: TargetSequence, targets: Optional[Collection[int]] = None) -> Iterator[FrameResult]:
+    def annotate(self, seq: VideoSequence, targets: Optional[Collection[int]] = None) -> Iterator[FrameResult]:
         """A result for every visible frame of ``seq`` (or only for ``targets``), lattice by lattice
         (not in frame order). Windows of the targets still draw on every frame of the sequence."""
         s = self.settings
@@ -333,7 +333,7 @@ class Annotator:
             order = slot_major(windows)
             labels.update(zip([w[0] for w in windows], self.first_stage(windows, self._features(order, frames, cache))))
 
-    def _final_batch(self, seq: TargetSequence, batch: List[List[int]],
+    def _final_batch(self, seq: VideoSequence, batch: List[List[int]],
                      frames: Dict[int, Union[PreparedFrame, FrameError]], cache: Dict[int, FrameFeatures],
                      labels: Optional[Dict[int, RefinementLabels]]) -> Tuple[List[FrameResult], Optional[MasksInFlight]]:
         """Refined masks of the batch's first frames (fast mode: from ``labels``), pasted on the device;

@@ -27,11 +27,12 @@ import torch
 from tqdm import tqdm
 
 from ltr.admin.loading import load_network
+from ltr.dataset.sequence import SequenceError, VideoSequence
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from ltr.models.meta.steepestdescent import SOLVERS
 from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, settings_for
-from pytracking.annotate.sources import DATASETS, SequenceError, Source, TargetSequence, make_source
+from pytracking.annotate.sources import DATASETS, Source, make_source
 from pytracking.annotate.windows import max_window
 from pytracking.annotate.writer import OutputLayout, SequenceWriter, format_table, write_json
 from pytracking.evaluation.environment import env_settings
@@ -142,7 +143,7 @@ def load_weights(weights: Optional[str], network_path: str) -> Box2SegNet:
     return net
 
 
-def annotate_sequence(annotator: Annotator, seq: TargetSequence, layout: OutputLayout, pool: ThreadPoolExecutor,
+def annotate_sequence(annotator: Annotator, seq: VideoSequence, layout: OutputLayout, pool: ThreadPoolExecutor,
                       vis: bool, log: Callable[[str], None]) -> Dict:
     """Write every frame's mask of one target sequence; returns its stats record."""
     for problem in seq.problems:

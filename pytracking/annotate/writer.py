@@ -23,9 +23,8 @@ import numpy as np
 from PIL import Image
 
 from ltr.data.image_loader import ImageReadError, image_size, imread_rgb
+from ltr.dataset.sequence import SequenceError, VideoSequence, box_from_mask
 from pytracking.annotate.crop import Size, box_region
-from pytracking.annotate.sources import SequenceError, TargetSequence
-from pytracking.evaluation.sequences import box_from_mask
 from pytracking.evaluation.tracking_metrics import box_overlaps
 
 TMP_PREFIX = ".tmp-"
@@ -155,7 +154,7 @@ def write_json(path: Path, content: Dict) -> None:
 class SequenceWriter:
     """Writes one target sequence's masks (and overlays) on a thread pool and collects its stats."""
 
-    def __init__(self, layout: OutputLayout, seq: TargetSequence, pool: ThreadPoolExecutor, vis: bool):
+    def __init__(self, layout: OutputLayout, seq: VideoSequence, pool: ThreadPoolExecutor, vis: bool):
         self.seq, self.pool = seq, pool
         self.mask_dir = layout.mask_dir(seq.name)
         self.vis_dir = layout.vis_dir(seq.name) if vis else None

@@ -1,6 +1,6 @@
 """Box->mask methods behind one interface, so the benchmark scores them all the same way.
 
-A method is a callable ``method(seq: EvalSequence) -> Iterable[np.ndarray]`` yielding one HxW bool
+A method is a callable ``method(seq: VideoSequence) -> Iterable[np.ndarray]`` yielding one HxW bool
 mask per frame; it may carry a ``name`` (used in result tables). A method that cannot use a file of a
 sequence (unreadable frame, missing prediction) raises ``ImageReadError`` naming it: the sequence is
 then reported as failed, not scored. ``METHODS`` maps names to factories, the box2seg network
@@ -14,10 +14,10 @@ from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
 import cv2
 import numpy as np
 
-from ltr.data.image_loader import PathLike
-from pytracking.evaluation.sequences import EvalSequence, read_folder_mask
+from ltr.data.image_loader import PathLike, check_mask_size, imread_mask
+from ltr.dataset.sequence import VideoSequence
 
-Method = Callable[[EvalSequence], Iterable[np.ndarray]]
+Method = Callable[[VideoSequence], Iterable[np.ndarray]]
 
 
 def box_pixels(box: np.ndarray, size: Tuple[int, int]) -> Optional[Tuple[int, int, int, int]]:
@@ -44,7 +44,7 @@ class BoxFill:
     """The box itself as the mask: the lower bound every method must beat."""
     name = "boxfill"
 
-    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+    def __call__(self, seq: VideoSequence) -> Iterator[np.ndarray]:
         for box in seq.boxes:
             yield box_mask(box, seq.image_size)
 
@@ -77,12 +77,26 @@ class GrabCut:
                     self.iterations, cv2.GC_INIT_WITH_RECT)
         return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
 
-    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+    def __call__(self, seq: VideoSequence) -> Iterator[np.ndarray]:
         for i, box in enumerate(seq.boxes):
             if box_pixels(box, seq.image_size) is None:  # no box: no need to decode the frame
                 yield np.zeros(seq.image_size, dtype=bool)
             else:
                 yield self.segment(seq.frame(i), box)
+
+
+def mask_folder_path(folder: PathLike, seq: VideoSequence, i: int) -> Path:
+    """Where the annotation tool stores frame ``i``: ``<folder>/<sequence name>/<frame stem>.png``."""
+    return Path(folder) / seq.name / f"{seq.frames[i].stem}.png"
+
+
+def read_folder_mask(folder: PathLike, seq: VideoSequence, i: int) -> np.ndarray:
+    """Frame ``i``'s mask from a folder in the annotation layout (foreground > 0); ImageReadError when
+    it is missing, unreadable or not the size of the frame."""
+    path = mask_folder_path(folder, seq, i)
+    mask = imread_mask(path)
+    check_mask_size(mask, seq.image_size, path, seq.frames[i])
+    return mask
 
 
 class MaskFolder:
@@ -95,7 +109,7 @@ class MaskFolder:
         self.folder = Path(folder)
         self.name = f"maskfolder:{self.folder.name}"
 
-    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+    def __call__(self, seq: VideoSequence) -> Iterator[np.ndarray]:
         for i in range(len(seq)):
             yield read_folder_mask(self.folder, seq, i)
 

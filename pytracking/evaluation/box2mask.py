@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ltr.data.image_loader import PathLike
+from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings
@@ -38,7 +39,6 @@ from pytracking.evaluation.environment import env_settings
 from pytracking.utils.loading import DEFAULT_BOX2SEG
 from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
 from pytracking.evaluation.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
-from pytracking.evaluation.sequences import EvalSequence
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 METHOD_CHOICES = ("box2seg", "boxfill", "grabcut", "maskfolder")
@@ -120,7 +120,7 @@ def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
                 fast=args.fast, solver=args.solver)
 
 
-def load_sequences(args: argparse.Namespace) -> List[EvalSequence]:
+def load_sequences(args: argparse.Namespace) -> List[VideoSequence]:
     """The dataset's sequences, every ``--frame-step``-th frame of each; refuses datasets without masks."""
     if args.frame_step < 1:
         raise UsageError("--frame-step must be at least 1")
@@ -169,7 +169,7 @@ def baseline_run(name: str, masks: Optional[str] = None) -> Run:
 
 # ---- evaluation and summaries ------------------------------------------------------------------------
 
-def evaluate_runs(runs: Sequence[Run], sequences: Sequence[EvalSequence], protocol: str, out: PathLike
+def evaluate_runs(runs: Sequence[Run], sequences: Sequence[VideoSequence], protocol: str, out: PathLike
                   ) -> List[Dict[str, Any]]:
     """Evaluate every run, writing <out>/<label>/results.{json,md}; one summary row per run (values
     None for a run without a method; sequences that failed, with why, under 'failed' and in the note)."""
@@ -230,7 +230,7 @@ def plot_j_vs_frames(rows: Sequence[Mapping[str, Any]], path: PathLike) -> Optio
     return plot_curve(frame_counts, series, path, "number of frames T", "J-mean")
 
 
-def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], weights: Any, runs: Sequence[Run]
+def run_context(args: argparse.Namespace, sequences: Sequence[VideoSequence], weights: Any, runs: Sequence[Run]
                 ) -> Dict[str, Any]:
     """What a summary was computed on: dataset, protocol, frames scored, box2seg settings, weights."""
     box2seg = next((r.method.settings for r in runs if isinstance(r.method, Box2Seg)), None)

@@ -2,7 +2,7 @@
 
 It runs the annotation engine (same crops, temporal windows, feature cache and paste-back), so what
 is scored is exactly what the annotation tool writes. Given a selection of frames
-(``EvalSequence.select``, e.g. every k-th frame to make CPU evaluation affordable), only those frames
+(``VideoSequence.select``, e.g. every k-th frame to make CPU evaluation affordable), only those frames
 are segmented, while their temporal windows still draw on every frame of the whole sequence.
 """
 from __future__ import annotations
@@ -15,17 +15,10 @@ import numpy as np
 
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
+from ltr.dataset.sequence import VideoSequence
 from pytracking.annotate.engine import Annotator, settings_for
 from pytracking.annotate.run import load_weights, pick_device
-from pytracking.annotate.sources import TargetSequence
 from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.sequences import EvalSequence
-
-
-def target_sequence(seq: EvalSequence) -> TargetSequence:
-    """The engine's view of an evaluation sequence: frames with a finite box are the usable ones."""
-    usable = seq.visible & np.isfinite(seq.boxes).all(axis=1)
-    return TargetSequence(seq.name, seq.frames, seq.boxes, usable, [f"{f.stem}.png" for f in seq.frames])
 
 
 def fixed_num_frames(net: Box2SegNet) -> Optional[int]:
@@ -64,10 +57,10 @@ class Box2Seg:
         settings = dict(asdict(self.settings), num_frames=num_frames)
         return Box2Seg(net=self.net, name=self.base_name, device=self.device, **settings)
 
-    def __call__(self, seq: EvalSequence) -> Iterator[np.ndarray]:
+    def __call__(self, seq: VideoSequence) -> Iterator[np.ndarray]:
         whole, where = seq.source()
         masks: Dict[int, np.ndarray] = {}
-        for result in self.annotator.annotate(target_sequence(whole), targets=set(where)):
+        for result in self.annotator.annotate(whole, targets=set(where)):
             if result.mask is None:
                 raise ImageReadError(result.problem)
             masks[result.index] = result.mask

@@ -1,9 +1,9 @@
-"""Named evaluation datasets -> lists of ``EvalSequence``, so every command evaluates the same data.
+"""Named evaluation datasets -> lists of ``VideoSequence``, so every command evaluates the same data.
 
     davis2016_val    DAVIS 2016 val (20 videos), any resolution; root: davis16_dir
-    davis2017_val    DAVIS 2017 val, one sequence per object, any resolution; root: davis_dir
+    davis2017_val    DAVIS 2017 val (several objects per video), any resolution; root: davis_dir
     davis16_heldout  the 6 videos held out of the shared DAVIS-2016 train data (ltr.dataset.splits, 240p)
-    yt300            the YT300 videos held out of YouTube-VOS 2019 train, one sequence per (video, object)
+    yt300            the YT300 videos held out of YouTube-VOS 2019 train (several objects per video)
     lasot_test       LaSOT test (testing_set.txt): boxes only
     got10k_val       GOT-10k val: boxes only
     folder           one sequence: a folder of frames + a boxes file (x,y,w,h or VOT polygon lines)
@@ -11,7 +11,8 @@
 Roots default to pytracking/evaluation/local.py. The boxes of the VOS datasets are the tight boxes of
 the ground-truth masks (as in the paper). LaSOT, GOT-10k and folders have no ground-truth masks: a
 box->mask method can be run on them (e.g. pytracking/annotate/run.py writes the masks) but not scored;
-trackers are scored on their boxes (pytracking/evaluation/tracking_report.py).
+trackers are scored on their boxes (pytracking/evaluation/tracking_report.py). ``load_dataset`` gives
+one single-target sequence per object (``<video>_<id>``), ``load_videos`` the videos with their objects.
 """
 from __future__ import annotations
 
@@ -23,26 +24,32 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from ltr.data.image_loader import PathLike
+from ltr.dataset.davis import read_davis
+from ltr.dataset.folder import find_folder, read_folder
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
+from ltr.dataset.sequence import VideoSequence, targets_of
 from ltr.dataset.splits import DAVIS16_HELDOUT, DAVIS16_RESOLUTION
-from ltr.dataset.vos_base import dataset_root, restrict
+from ltr.dataset.vos_base import TrackingDataset, dataset_root, restrict
 from ltr.dataset.youtubevos import YouTubeVOS
-from pytracking.annotate.sources import FolderSource, SequenceError, Source, TrackingSource
 from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.sequences import FRAME_SUFFIXES, EvalSequence, load_davis
 
-Loader = Callable[[Optional[PathLike], Optional[str], Optional[Sequence[str]]], List[EvalSequence]]
+Loader = Callable[[Optional[PathLike], Optional[str], Optional[Sequence[str]]], List[VideoSequence]]
 
 
 @dataclass(frozen=True)
 class Dataset:
     """How to load a named dataset and whether it can be scored (has ground-truth masks)."""
 
-    loader: Loader
+    videos: Loader  # (root, resolution, sequences) -> the videos, each with its objects
     scored: bool
     description: str
     interval: int = 15  # Δ for box2seg's temporal windows: the paper's 15, and 5 on DAVIS
+
+    def loader(self, root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
+               ) -> List[VideoSequence]:
+        """One single-target sequence per object of every video."""
+        return targets_of(self.videos(root, resolution, sequences))
 
 
 def _root(root: Optional[PathLike], setting: str, what: str) -> Path:
@@ -60,83 +67,67 @@ def _davis_val(year: str, setting: str) -> Loader:
     which has no ImageSets) is never mistaken for the validation set."""
 
     def load(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
-             ) -> List[EvalSequence]:
+             ) -> List[VideoSequence]:
         root = _root(root, setting, f"DAVIS {year}")
         listing = root / "ImageSets" / year / "val.txt"
         if not listing.is_file():
             raise FileNotFoundError(f"{listing} not found: {root} is not a DAVIS {year} release with a val split")
         names = [line.split()[0] for line in listing.read_text().splitlines() if line.strip()]
-        return load_davis(root, year, "val", resolution or "480p",
+        return read_davis(root, year, "val", resolution or "480p",
                           restrict(names, sequences, f"DAVIS {year} val at {root}"))
 
     return load
 
 
 def _davis16_heldout(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
-                     ) -> List[EvalSequence]:
+                     ) -> List[VideoSequence]:
     """The held-out videos of the shared DAVIS-2016 train data; ``sequences`` must be among them (no training video)."""
     names = restrict(DAVIS16_HELDOUT, sequences, "davis16_heldout (the held-out videos)")
-    return load_davis(_root(root, "davis16_dir", "DAVIS-2016 train"), "2016", "train",
+    return read_davis(_root(root, "davis16_dir", "DAVIS-2016 train"), "2016", "train",
                       resolution or DAVIS16_RESOLUTION, names)
 
 
 def _yt300(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
-           ) -> List[EvalSequence]:
+           ) -> List[VideoSequence]:
     """YT300 from YouTube-VOS train (its list file <root>/yt300.txt, created on first use as in training).
     Frames are the annotated ones (every 5th video frame); objects never visible are left out."""
     _no_resolution(resolution, "YouTube-VOS")
     ds = YouTubeVOS(_root(root, "youtubevos_dir", "YouTube-VOS"), split="yt300", sequences=sequences)
-    out = []
+    objects: Dict[str, List[str]] = {}
     for video, obj in ds.samples:
-        meta = ds.meta[video]
-        stats = meta["objects"].get(obj)
-        if stats is None or not any(stats["pixels"]):
-            continue
-        boxes = np.array([b if n > 0 else [np.nan] * 4 for b, n in zip(stats["bbox"], stats["pixels"])], dtype=float)
-        out.append(EvalSequence(f"{video}_{obj}", [ds.image_root / video / f"{s}.jpg" for s in meta["frames"]], boxes,
-                                [ds.anno_root / video / f"{s}.png" for s in meta["frames"]], object_id=int(obj)))
-    return out
-
-
-def _sequences(source: Source) -> List[EvalSequence]:
-    """Boxes and visibility of a tracking dataset or folder (no masks), read as the annotation tool reads them."""
+        stats = ds.meta[video]["objects"].get(obj)
+        if stats is not None and any(stats["pixels"]):
+            objects.setdefault(video, []).append(obj)
     out = []
-    for unit in source.units():
-        try:
-            loaded = source.load(unit)
-        except SequenceError as err:
-            raise FileNotFoundError(str(err)) from None
-        for seq in loaded:
-            if seq.problems:
-                warnings.warn(f"{seq.name}: {len(seq.problems)} bad annotation(s), those frames have no box:\n  "
-                              + "\n  ".join(seq.problems[:5]))
-            out.append(EvalSequence(seq.name, seq.frames, seq.boxes, visible=seq.visible, problems=seq.problems))
+    for video, objs in objects.items():
+        meta = ds.meta[video]
+        boxes = np.array([[b if n > 0 else [np.nan] * 4 for b, n in zip(meta["objects"][o]["bbox"],
+                                                                           meta["objects"][o]["pixels"])]
+                          for o in objs], dtype=float)
+        out.append(VideoSequence(video, [ds.image_root / video / f"{s}.jpg" for s in meta["frames"]], boxes,
+                                 gt_masks=[ds.anno_root / video / f"{s}.png" for s in meta["frames"]],
+                                 object_ids=[int(o) for o in objs]))
     return out
 
 
-def _has_frames(folder: Path) -> bool:
-    return folder.is_dir() and any(p.suffix.lower() in FRAME_SUFFIXES for p in folder.iterdir())
+def _read(sequence: VideoSequence) -> VideoSequence:
+    """A boxes-only sequence, with a warning when some of its frames lost their box to bad input."""
+    if sequence.problems:
+        warnings.warn(f"{sequence.name}: {len(sequence.problems)} bad annotation(s), those frames have no box:\n  "
+                      + "\n  ".join(sequence.problems[:5]))
+    return sequence
 
 
-def load_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional[str] = None) -> List[EvalSequence]:
-    """One sequence: the frames in ``root`` or in its ``imgs/`` or ``img/`` folder (VOT, LaSOT), sorted by
-    name, and the boxes file ``boxes`` (default: the first groundtruth.txt in the frames folder, ``root``
-    or the frames' parent), one line per frame: x,y,w,h or a VOT polygon x1,y1,...,x4,y4 (its min/max
-    box); empty, NaN or zero-size lines mean no box. ``name`` defaults to the frames folder's name (its
-    parent's when it is imgs/ or img/)."""
-    root = Path(root)
-    frames = next((d for d in (root, root / "imgs", root / "img") if _has_frames(d)), None)
-    if frames is None:
-        raise FileNotFoundError(f"no frames ({', '.join(FRAME_SUFFIXES)}) in {root} nor in its imgs/ or img/ folder")
-    if boxes is None:
-        candidates = [d / "groundtruth.txt" for d in (frames, root, frames.parent)]
-        boxes = next((p for p in candidates if p.is_file()), root / "groundtruth.txt")
-    default_name = (frames.parent if frames.name in ("imgs", "img") else frames).name
-    return _sequences(FolderSource(frames, Path(boxes), name or default_name))
+def load_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional[str] = None) -> List[VideoSequence]:
+    """One sequence: the frames in ``root`` or in its ``imgs/`` or ``img/`` folder (VOT, LaSOT) and the boxes
+    file ``boxes`` (default: the groundtruth.txt beside them), as ``ltr.dataset.folder.find_folder`` finds
+    them; ``name`` defaults to the frames folder's name (its parent's when it is imgs/ or img/)."""
+    frames, box_file, default_name = find_folder(root, boxes)
+    return [_read(read_folder(frames, box_file, name or default_name))]
 
 
 def _folder(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
-            ) -> List[EvalSequence]:
+            ) -> List[VideoSequence]:
     _no_resolution(resolution, "A folder")
     if root is None:
         raise ValueError("the folder dataset needs --root (a folder of frames and its groundtruth.txt)")
@@ -145,8 +136,12 @@ def _folder(root: Optional[PathLike], resolution: Optional[str], sequences: Opti
     return loaded
 
 
+def _tracking(dataset: TrackingDataset) -> List[VideoSequence]:
+    return [_read(dataset.read_sequence(name)) for name in sorted(dataset.names)]
+
+
 def _lasot_test(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
-                ) -> List[EvalSequence]:
+                ) -> List[VideoSequence]:
     """The 280 LaSOT test sequences listed in <root>/testing_set.txt (part of the LaSOT release)."""
     _no_resolution(resolution, "LaSOT")
     root = _root(root, "lasot_path", "LaSOT")
@@ -154,26 +149,25 @@ def _lasot_test(root: Optional[PathLike], resolution: Optional[str], sequences: 
     if not listing.is_file():
         raise FileNotFoundError(f"{listing} not found: LaSOT's list of test sequences is needed")
     names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-    return _sequences(TrackingSource(Lasot(root, sequences=restrict(names, sequences, f"LaSOT test at {root}"))))
+    return _tracking(Lasot(root, sequences=restrict(names, sequences, f"LaSOT test at {root}")))
 
 
 def _got10k_val(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
-                ) -> List[EvalSequence]:
+                ) -> List[VideoSequence]:
     """GOT-10k val: <root>/val when it has a list.txt (root = the GOT-10k release), else root itself."""
     _no_resolution(resolution, "GOT-10k")
     root = _root(root, "got10k_path", "GOT-10k")
-    return _sequences(TrackingSource(Got10k(root / "val" if (root / "val" / "list.txt").is_file() else root,
-                                            sequences=sequences)))
+    return _tracking(Got10k(root / "val" if (root / "val" / "list.txt").is_file() else root, sequences=sequences))
 
 
 DATASETS: Dict[str, Dataset] = {
     "davis2016_val": Dataset(_davis_val("2016", "davis16_dir"), True, "DAVIS 2016 val", interval=5),
-    "davis2017_val": Dataset(_davis_val("2017", "davis_dir"), True, "DAVIS 2017 val, one sequence per object",
+    "davis2017_val": Dataset(_davis_val("2017", "davis_dir"), True, "DAVIS 2017 val, several objects per video",
                              interval=5),
     "davis16_heldout": Dataset(_davis16_heldout, True,
-                               "the 6 held-out videos of the shared DAVIS-2016 train data (davis16 train setting)",
+                               "the 6 held-out videos of the shared DAVIS-2016 train data (ltr.dataset.splits)",
                                interval=5),
-    "yt300": Dataset(_yt300, True, "YouTube-VOS train videos held out as YT300, one sequence per object"),
+    "yt300": Dataset(_yt300, True, "YouTube-VOS train videos held out as YT300, several objects per video"),
     "lasot_test": Dataset(_lasot_test, False, "LaSOT test: boxes only (no masks to score)"),
     "got10k_val": Dataset(_got10k_val, False, "GOT-10k val: boxes only (no masks to score)"),
     "folder": Dataset(_folder, False, "one sequence: a folder of frames (or its imgs/) + groundtruth.txt "
@@ -188,8 +182,14 @@ def get_dataset(name: str) -> Dataset:
     return DATASETS[name]
 
 
-def load_dataset(name: str, root: Optional[PathLike] = None, resolution: Optional[str] = None,
-                 sequences: Optional[Sequence[str]] = None) -> List[EvalSequence]:
-    """The sequences of a named dataset (all, or those of the videos in ``sequences``); ``root``
+def load_videos(name: str, root: Optional[PathLike] = None, resolution: Optional[str] = None,
+                sequences: Optional[Sequence[str]] = None) -> List[VideoSequence]:
+    """The videos of a named dataset (all, or those in ``sequences``), each with its objects; ``root``
     overrides the configured path, ``resolution`` the DAVIS resolution folder."""
+    return get_dataset(name).videos(root, resolution, sequences)
+
+
+def load_dataset(name: str, root: Optional[PathLike] = None, resolution: Optional[str] = None,
+                 sequences: Optional[Sequence[str]] = None) -> List[VideoSequence]:
+    """As ``load_videos``, one single-target sequence per object (``<video>_<id>``)."""
     return get_dataset(name).loader(root, resolution, sequences)

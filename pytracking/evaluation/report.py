@@ -20,7 +20,7 @@ from pytracking.evaluation.baselines import Method
 from pytracking.evaluation.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
                                           region_similarity, sequence_statistics)
 from ltr.data.image_loader import ImageReadError, PathLike
-from pytracking.evaluation.sequences import EvalSequence
+from ltr.dataset.sequence import VideoSequence
 
 MEASURES = ("J", "F")
 
@@ -30,7 +30,7 @@ def method_name(method: Method) -> str:
     return getattr(method, "name", None) or getattr(method, "__name__", None) or type(method).__name__
 
 
-def _score_sequence(method: Method, seq: EvalSequence, bound: float, bar: tqdm) -> Dict[str, List[float]]:
+def _score_sequence(method: Method, seq: VideoSequence, bound: float, bar: tqdm) -> Dict[str, List[float]]:
     """Per-frame J and F of one sequence; checks that the method gives one mask of the right size per frame."""
     scores: Dict[str, List[float]] = {"J": [], "F": []}
     name = method_name(method)
@@ -48,7 +48,7 @@ def _score_sequence(method: Method, seq: EvalSequence, bound: float, bar: tqdm) 
     return scores
 
 
-def evaluate_method(method: Method, sequences: Sequence[EvalSequence], protocol: str = "all",
+def evaluate_method(method: Method, sequences: Sequence[VideoSequence], protocol: str = "all",
                     bound: float = DEFAULT_BOUND, progress: bool = True) -> Dict[str, Any]:
     """Per-frame J/F, per-sequence mean/recall/decay and dataset averages of one method.
 

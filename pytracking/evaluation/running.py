@@ -25,18 +25,18 @@ import numpy as np
 from tqdm import tqdm
 
 from ltr.data.image_loader import ImageReadError
+from ltr.dataset.sequence import VideoSequence, box_from_mask
 from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
 from pytracking.evaluation.baselines import box_mask
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.sequences import EvalSequence, box_from_mask
 from pytracking.tracker.base import Tracker
 
 MODES = ("vos", "box")
 # run.json fields that must match for results to be resumed in the same folder
 RUN_IDENTITY = ("tracker", "parameters", "mode", "network", "box2seg")
 
-InitialMask = Callable[[EvalSequence, int, np.ndarray], np.ndarray]  # (sequence, frame index, image) -> mask
+InitialMask = Callable[[VideoSequence, int, np.ndarray], np.ndarray]  # (sequence, frame index, image) -> mask
 
 
 class SequenceFailure(Exception):
@@ -84,13 +84,13 @@ def claim_results(layout: ResultLayout, info: Mapping[str, Any]) -> None:
     write_atomic(layout.run_file, lambda tmp: tmp.write_text(json.dumps(dict(info), indent=1)))
 
 
-def initial_frame(seq: EvalSequence) -> Optional[int]:
+def initial_frame(seq: VideoSequence) -> Optional[int]:
     """The first frame with a visible target and a box, where tracking starts."""
     usable = np.flatnonzero(seq.visible & np.isfinite(seq.boxes).all(axis=1))
     return int(usable[0]) if len(usable) else None
 
 
-def ground_truth_mask(seq: EvalSequence, i: int, image: np.ndarray) -> np.ndarray:
+def ground_truth_mask(seq: VideoSequence, i: int, image: np.ndarray) -> np.ndarray:
     """VOS mode: the ground-truth mask of the initial frame."""
     return seq.gt_mask(i)
 
@@ -106,7 +106,7 @@ class Box2SegMask:
         self.method = method
         self.fallbacks: List[str] = []
 
-    def __call__(self, seq: EvalSequence, i: int, image: np.ndarray) -> np.ndarray:
+    def __call__(self, seq: VideoSequence, i: int, image: np.ndarray) -> np.ndarray:
         mask = next(iter(self.method(seq.select([i]))))
         if not mask.any():
             self.fallbacks.append(seq.name)
@@ -118,7 +118,7 @@ def _write_rows(path: Path, rows: np.ndarray, fmt: str) -> None:
     write_atomic(path, lambda tmp: np.savetxt(tmp, rows, fmt=fmt, delimiter="\t"))
 
 
-def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask: InitialMask, layout: ResultLayout,
+def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask: InitialMask, layout: ResultLayout,
                    progress: bool = True) -> Dict[str, Any]:
     """Track one sequence and write its results; returns a record (frames, timing, problems: the
     sequence's bad annotations, then its unreadable frames). Raises SequenceFailure when it cannot be started."""
@@ -174,7 +174,7 @@ def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask:
             "fps": tracked / max(float(times.sum()), 1e-9), "problems": seq.problems + problems}
 
 
-def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[EvalSequence], mode: str,
+def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[VideoSequence], mode: str,
                   initial_mask: InitialMask, layout: ResultLayout, log: Callable[[str], None] = print,
                   progress: bool = True) -> Dict[str, Any]:
     """Track every sequence that has no results yet (a new tracker each); records, failures and counts."""

@@ -27,12 +27,12 @@ import numpy as np
 
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.data.tracking_files import read_boxes
+from ltr.dataset.sequence import VideoSequence
 from pytracking.annotate.run import UsageError
 from pytracking.evaluation.baselines import MaskFolder
 from pytracking.evaluation.datasets import DATASETS, load_dataset, load_folder
 from pytracking.evaluation.metrics import PROTOCOLS
 from pytracking.evaluation.report import evaluate_method, plot_curve
-from pytracking.evaluation.sequences import EvalSequence
 from pytracking.evaluation.tracking_metrics import (MEASURES, OVERLAP_THRESHOLDS, dataset_measures,
                                                     sequence_measures, thresholds)
 
@@ -54,7 +54,7 @@ def add_dataset_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--boxes", help="folder: the boxes file (default: groundtruth.txt beside the frames)")
 
 
-def load_sequences(args: argparse.Namespace) -> List[EvalSequence]:
+def load_sequences(args: argparse.Namespace) -> List[VideoSequence]:
     """The chosen dataset's sequences; UsageError (one line) for any configuration mistake."""
     if args.dataset not in DATASETS:
         raise UsageError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -84,7 +84,7 @@ def read_predictions(path: Path, n: int) -> Optional[np.ndarray]:
     return boxes
 
 
-def _image_size(seq: EvalSequence) -> Optional[Tuple[int, int]]:
+def _image_size(seq: VideoSequence) -> Optional[Tuple[int, int]]:
     try:
         return seq.image_size
     except ImageReadError:
@@ -93,7 +93,7 @@ def _image_size(seq: EvalSequence) -> Optional[Tuple[int, int]]:
 
 # ---- evaluation ---------------------------------------------------------------------------------------
 
-def evaluate_run(sequences: Sequence[EvalSequence], results_dir: PathLike, segmentation_dir: Optional[PathLike],
+def evaluate_run(sequences: Sequence[VideoSequence], results_dir: PathLike, segmentation_dir: Optional[PathLike],
                  protocol: str = "davis", label: Optional[str] = None) -> Dict[str, Any]:
     """Box measures of a run's results and, when every sequence has ground-truth masks and the run has a
     masks folder, J and F under ``protocol``. Returns {"label", "results_dir", "segmentation_dir",

@@ -11,7 +11,7 @@ import pytest
 from ltr.data.image_loader import imread_mask
 from pytracking.annotate.crop import box_region
 from pytracking.evaluation.datasets import load_folder
-from pytracking.evaluation.sequences import box_from_mask
+from ltr.dataset.sequence import box_from_mask
 from pytracking.run_tracker import main
 from tracking_helpers import DAVIS_FRAMES, read_png, read_rows
 

@@ -11,8 +11,7 @@ from PIL import Image
 
 from ltr.data.image_loader import imread_mask
 from pytracking.annotate.engine import AnnotateSettings
-from pytracking.annotate.sources import TargetSequence
-from pytracking.evaluation.sequences import box_from_mask
+from ltr.dataset.sequence import VideoSequence, box_from_mask
 
 SMALL = AnnotateSettings(num_frames=3, interval=2, iters=2, crop_size=(64, 112), batch_windows=2, workers=2)
 SMALL_ARGS = ["--crop-size", "64x112", "--num-frames", "3", "--interval", "2", "--iters", "2",
@@ -27,9 +26,10 @@ def davis_clip(root: Path, name: str, count: int) -> Clip:
     return frames, np.array(boxes)
 
 
-def clip_sequence(clip: Clip, name: str = "clip") -> TargetSequence:
+def clip_sequence(clip: Clip, name: str = "clip") -> VideoSequence:
     frames, boxes = clip
-    return TargetSequence(name, list(frames), boxes.copy(), np.ones(len(frames), bool), [f"{f.stem}.png" for f in frames])
+    return VideoSequence(name, list(frames), boxes.copy(), np.ones(len(frames), bool),
+                         mask_names=[f"{f.stem}.png" for f in frames])
 
 
 def _copy_frames(frames: Sequence[Path], folder: Path) -> None:

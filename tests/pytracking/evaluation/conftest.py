@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pytracking.evaluation.sequences import mask_folder_path
+from pytracking.evaluation.baselines import mask_folder_path
 
 N_FRAMES, H, W = 6, 48, 64
 

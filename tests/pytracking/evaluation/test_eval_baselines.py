@@ -7,7 +7,8 @@ import pytest
 
 from pytracking.evaluation.baselines import METHODS, BoxFill, GrabCut, MaskFolder, box_mask, get_method
 from pytracking.evaluation.metrics import region_similarity
-from pytracking.evaluation.sequences import box_from_mask, load_davis
+from ltr.dataset.davis import read_davis
+from ltr.dataset.sequence import box_from_mask, targets_of
 
 NAN_BOX = np.full(4, np.nan)
 
@@ -24,7 +25,7 @@ def test_box_mask_pixel_rule_and_clipping():
 
 
 def test_boxfill_on_a_sequence(synthetic_davis):
-    seq = load_davis(synthetic_davis, sequences=["alpha"])[1]  # object 2, absent in frames 0-1
+    seq = targets_of(read_davis(synthetic_davis, sequences=["alpha"]))[1]  # object 2, absent in frames 0-1
     masks = list(BoxFill()(seq))
     assert len(masks) == len(seq) and not masks[0].any()
     np.testing.assert_array_equal(masks[3], seq.gt_mask(3))  # the synthetic objects are squares
@@ -57,7 +58,7 @@ def test_grabcut_degenerate_boxes_fall_back_to_boxfill():
 
 
 def test_grabcut_beats_boxfill_on_real_davis(davis16_root):
-    seqs = load_davis(davis16_root, year="2016", resolution="240p", sequences=["bear", "car-turn", "hike"])
+    seqs = targets_of(read_davis(davis16_root, year="2016", resolution="240p", sequences=["bear", "car-turn", "hike"]))
     seqs = [s.select([0, len(s) // 2, len(s) - 1]) for s in seqs]
     scores = {}
     for method in (BoxFill(), GrabCut()):

@@ -10,7 +10,7 @@ import pytest
 from ltr.dataset.splits import DAVIS16_HELDOUT
 from pytracking.evaluation.box2mask import main as box2mask
 from pytracking.evaluation.datasets import DATASETS, get_dataset, load_dataset, load_folder
-from pytracking.evaluation.sequences import box_from_mask
+from ltr.dataset.sequence import box_from_mask
 
 
 def test_unknown_name_lists_the_choices():

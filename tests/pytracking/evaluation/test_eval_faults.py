@@ -7,7 +7,8 @@ import json
 
 import faults
 from pytracking.evaluation import box2mask
-from pytracking.evaluation.sequences import load_davis
+from ltr.dataset.davis import read_davis
+from ltr.dataset.sequence import targets_of
 
 
 def evaluate(root, out, *args) -> int:
@@ -16,7 +17,7 @@ def evaluate(root, out, *args) -> int:
 
 def test_damaged_predictions_fail_their_sequences(synthetic_davis, tmp_path, capsys, write_predictions):
     (synthetic_davis / "ImageSets" / "2017" / "val.txt").write_text("alpha\nbeta\n")
-    folder = write_predictions(tmp_path / "pred", load_davis(synthetic_davis, year="2017", split="val"),
+    folder = write_predictions(tmp_path / "pred", targets_of(read_davis(synthetic_davis, year="2017", split="val")),
                                lambda seq, i: seq.gt_mask(i))
     damaged = {"alpha_1": faults.missing(folder / "alpha_1" / "00003.png"),
                "alpha_2": faults.truncate(folder / "alpha_2" / "00001.png")}

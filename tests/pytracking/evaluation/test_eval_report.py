@@ -10,13 +10,15 @@ import pytest
 import faults
 from pytracking.evaluation.baselines import MaskFolder
 from pytracking.evaluation.report import evaluate_method, plot_curve, write_results
-from pytracking.evaluation.sequences import load_davis, mask_folder_path
+from ltr.dataset.davis import read_davis
+from ltr.dataset.sequence import targets_of
+from pytracking.evaluation.baselines import mask_folder_path
 
 
 @pytest.fixture
 def sequences(synthetic_davis):
     """alpha_1, alpha_2 (absent in frames 0-1) and beta_1, six frames each."""
-    return load_davis(synthetic_davis, year="2017", split="train")
+    return targets_of(read_davis(synthetic_davis, year="2017", split="train"))
 
 
 def test_ground_truth_folder_scores_one(sequences, tmp_path, write_predictions):

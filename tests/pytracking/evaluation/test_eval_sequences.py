@@ -6,7 +6,9 @@ import pytest
 from PIL import Image
 
 from ltr.data.image_loader import ImageReadError
-from pytracking.evaluation.sequences import EvalSequence, box_from_mask, load_davis, mask_folder_path, read_folder_mask
+from ltr.dataset.davis import read_davis
+from ltr.dataset.sequence import VideoSequence, box_from_mask, targets_of
+from pytracking.evaluation.baselines import mask_folder_path, read_folder_mask
 
 
 def test_box_from_mask_is_tight_and_none_when_empty():
@@ -17,7 +19,7 @@ def test_box_from_mask_is_tight_and_none_when_empty():
 
 
 def test_davis2017_gives_one_sequence_per_object(synthetic_davis):
-    seqs = {s.name: s for s in load_davis(synthetic_davis, year="2017", split="train")}  # no train.txt: all
+    seqs = {s.name: s for s in targets_of(read_davis(synthetic_davis, year="2017", split="train"))}  # no train.txt: all
     assert sorted(seqs) == ["alpha_1", "alpha_2", "beta_1"]
     obj2 = seqs["alpha_2"]
     assert len(obj2) == 6 and obj2.object_id == 2
@@ -32,16 +34,16 @@ def test_davis2017_gives_one_sequence_per_object(synthetic_davis):
 
 
 def test_davis_sequence_selection(synthetic_davis):
-    assert [s.name for s in load_davis(synthetic_davis, year="2017", split="val")] == ["beta_1"]  # ImageSets
-    assert [s.name for s in load_davis(synthetic_davis, year="2016", sequences=["alpha"])] == ["alpha"]
+    assert [s.name for s in targets_of(read_davis(synthetic_davis, year="2017", split="val"))] == ["beta_1"]
+    assert [s.name for s in targets_of(read_davis(synthetic_davis, year="2016", sequences=["alpha"]))] == ["alpha"]
     with pytest.raises(FileNotFoundError, match="gamma"):
-        load_davis(synthetic_davis, sequences=["gamma"])
+        targets_of(read_davis(synthetic_davis, sequences=["gamma"]))
     with pytest.raises(ValueError, match="2018"):
-        load_davis(synthetic_davis, year="2018")
+        targets_of(read_davis(synthetic_davis, year="2018"))
 
 
 def test_select_keeps_frames_boxes_and_masks_aligned(synthetic_davis):
-    seq = load_davis(synthetic_davis, sequences=["alpha"])[1]
+    seq = targets_of(read_davis(synthetic_davis, sequences=["alpha"]))[1]
     sub = seq.select([1, 3])
     assert [f.stem for f in sub.frames] == ["00001", "00003"]
     np.testing.assert_array_equal(sub.visible, [False, True])
@@ -50,11 +52,11 @@ def test_select_keeps_frames_boxes_and_masks_aligned(synthetic_davis):
 
 def test_inconsistent_lengths_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="differ in length"):
-        EvalSequence("x", [tmp_path / "a.jpg", tmp_path / "b.jpg"], np.zeros((1, 4)))
+        VideoSequence("x", [tmp_path / "a.jpg", tmp_path / "b.jpg"], np.zeros((1, 4)))
 
 
 def test_mask_folder_reader(synthetic_davis, tmp_path):
-    seq = load_davis(synthetic_davis, sequences=["beta"])[0]
+    seq = targets_of(read_davis(synthetic_davis, sequences=["beta"]))[0]
     folder = tmp_path / "pred"
     path = mask_folder_path(folder, seq, 2)
     assert path == folder / "beta_1" / "00002.png"
@@ -69,9 +71,9 @@ def test_mask_folder_reader(synthetic_davis, tmp_path):
 
 
 def test_real_davis2016_boxes_are_the_tight_boxes_of_the_masks(davis16_root):
-    (bear,) = load_davis(davis16_root, year="2016", resolution="240p", sequences=["bear"])
+    (bear,) = targets_of(read_davis(davis16_root, year="2016", resolution="240p", sequences=["bear"]))
     assert len(bear) == 82 and bear.image_size == (240, 427) and bear.visible.all()
     for i in (0, 40, 81):
         np.testing.assert_array_equal(bear.boxes[i], box_from_mask(bear.gt_mask(i)))
-    (dog,) = load_davis(davis16_root, year="2016", resolution="480p", sequences=["dog-agility"])
+    (dog,) = targets_of(read_davis(davis16_root, year="2016", resolution="480p", sequences=["dog-agility"]))
     assert len(dog) == 25 and dog.image_size == (480, 854)
