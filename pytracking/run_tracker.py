@@ -9,7 +9,9 @@
 Parameters: pytracking/parameter/<tracker>/<param>.py. Modes: 'vos' starts from the ground-truth mask
 of the first frame with a visible target; 'box' from its box only, which the box2seg network turns into
 the initial mask, and every later box is the tight box of the predicted mask (the paper's GOT-10k
-protocol). Results: <results_path>/<tracker>/<run>/<seq>.txt (+ _time.txt, run.json) and masks
+protocol). The objects of a video (DAVIS-2017, YouTube-VOS) are tracked together, their probabilities
+merged into one label map as LWL does; --objects separate tracks them one at a time. Results:
+<results_path>/<tracker>/<run>/<seq>.txt (+ _time.txt, run.json) and masks
 <segmentation_path>/<tracker>/<run>/<seq>/<frame>.png, where <run> is --name (default: the parameter
 name) plus '_box' in box mode; paths come from pytracking/evaluation/local.py (BOX2SEG_RESULTS_PATH,
 BOX2SEG_SEGMENTATION_PATH override them). Sequences with results are skipped. At the end the run is
@@ -37,13 +39,13 @@ import torch
 from tqdm import tqdm
 
 from ltr.admin.loading import load_network
-from ltr.dataset.sequence import VideoSequence
+from ltr.dataset.sequence import VideoSequence, targets_of
 from ltr.models.lwl.lwl_net import LWTLNet
 from pytracking.annotate.run import UsageError, load_weights, pick_device
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
 from pytracking.evaluation.metrics import PROTOCOLS
-from pytracking.evaluation.running import (MODES, Box2SegMask, InitialMask, ResultLayout, claim_results,
+from pytracking.evaluation.running import (MODES, OBJECTS, Box2SegMask, InitialMask, ResultLayout, claim_results,
                                            ground_truth_mask, run_sequences)
 from pytracking.evaluation.tracking_report import (add_dataset_arguments, comparison_markdown, evaluate_run,
                                                    load_sequences, run_markdown, write_run_summary)
@@ -63,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("param", help="parameter module in pytracking/parameter/<tracker>/, e.g. default, lwl_ytvos")
     add_dataset_arguments(p)
     p.add_argument("--mode", default="vos", choices=MODES, help="vos: first-frame mask given; box: first box only")
+    p.add_argument("--objects", default="together", choices=OBJECTS,
+                   help="a video's objects (DAVIS-2017, YouTube-VOS): tracked together, their probabilities merged "
+                        "into one label map as LWL does (default), or one at a time")
     p.add_argument("--network", help="the tracker's network (a file, or a name in network_path or "
                                      "pytracking/networks/); default: the parameters'")
     p.add_argument("--box2seg", help="box mode: the box2seg network for the initial mask; default: the parameters' "
@@ -121,7 +126,7 @@ def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMas
         torch.set_num_threads(args.threads)
     net_path = find_network(args.network or params.net, "LWL network")
     box2seg_path = find_network(args.box2seg or params.box2seg_net, "box2seg network") if args.mode == "box" else None
-    sequences = load_sequences(args)
+    sequences = load_sequences(args, videos=args.objects == "together")
     if args.mode == "vos":
         without = [s.name for s in sequences if s.gt_masks is None]
         if without:
@@ -137,7 +142,8 @@ def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMas
     run_name = (args.name or args.param) + ("_box" if args.mode == "box" else "")
     layout = ResultLayout.of(args.tracker, run_name)
     sample_size, search_area = sample_settings(net, params)
-    info = {"tracker": args.tracker, "parameters": args.param, "mode": args.mode, "network": str(net_path),
+    info = {"tracker": args.tracker, "parameters": args.param, "mode": args.mode, "objects": args.objects,
+            "network": str(net_path),
             "box2seg": None if box2seg_path is None else str(box2seg_path), "dataset": args.dataset,
             "results_dir": str(layout.results_dir), "segmentation_dir": str(layout.segmentation_dir),
             "settings": {**asdict(params), "image_sample_size": list(sample_size), "search_area_scale": search_area},
@@ -168,6 +174,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout, log=_log)
+    sequences = targets_of(sequences)
     result = evaluate_run(sequences, layout.results_dir, layout.segmentation_dir, args.protocol,
                           layout.results_dir.name)
     problems = bad_input(run, initial_mask) + [f"{name}: masks not scored: {why}"

@@ -12,6 +12,13 @@ the previous box when the mask is empty. The initial frame is the first with a v
 frames get the box 0 0 0 0 and empty masks. A sequence is skipped when its box file exists: it is
 written last and atomically, so an interrupted run redoes exactly the unfinished sequences. A frame
 that cannot be read is reported and gets the previous box and an empty mask; the run goes on.
+
+A video with several objects (DAVIS-2017, YouTube-VOS) is tracked with all of them together: one tracker
+per object, each started at the object's initial frame, their probabilities merged per frame into one
+label map (``soft_aggregate``, as LWL does), so that objects never overlap and DAVIS-2017 J&F compares
+with published numbers. Each object's results are written as its own sequence ``<video>_<id>`` (boxes,
+times, and its label's mask), so they are scored like those of objects tracked one at a time
+(``OBJECTS``: 'together', or 'separate' to give ``run_sequences`` the single-object sequences).
 """
 from __future__ import annotations
 
@@ -19,7 +26,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from tqdm import tqdm
@@ -30,11 +37,12 @@ from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
 from pytracking.evaluation.baselines import box_mask
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
-from pytracking.tracker.base import Tracker
+from pytracking.tracker.base import Tracker, soft_aggregate
 
 MODES = ("vos", "box")
+OBJECTS = ("together", "separate")  # a video's objects: tracked together and merged, or one at a time
 # run.json fields that must match for results to be resumed in the same folder
-RUN_IDENTITY = ("tracker", "parameters", "mode", "network", "box2seg")
+RUN_IDENTITY = ("tracker", "parameters", "mode", "network", "box2seg", "objects")
 
 InitialMask = Callable[[VideoSequence, int, np.ndarray], np.ndarray]  # (sequence, frame index, image) -> mask
 
@@ -174,22 +182,129 @@ def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask
             "fps": tracked / max(float(times.sum()), 1e-9), "problems": seq.problems + problems}
 
 
+class _Object:
+    """One object of a video tracked together with the others: its tracker and results so far."""
+
+    def __init__(self, target: VideoSequence, start: int, size: Tuple[int, int]):
+        self.target, self.start = target, start
+        self.tracker: Optional[Tracker] = None
+        self.boxes, self.times = np.zeros((len(target), 4)), np.zeros(len(target))
+        self.box = self.tracked_box = target.boxes[start]
+        self.prob = np.zeros(size, dtype=np.float32)
+
+    def fail(self, reason: str) -> Dict[str, str]:
+        return {"sequence": self.target.name, "reason": f"{self.target.name}: {reason}"}
+
+
+def _start_objects(video: VideoSequence, size: Tuple[int, int], failed: List[Dict[str, str]]) -> List[_Object]:
+    """The objects of a video that can be tracked; the others are added to ``failed``."""
+    objects = []
+    for target in video.targets():
+        start = initial_frame(target)
+        if start is None:
+            failed.append({"sequence": target.name,
+                           "reason": f"{target.name}: no frame with a visible target to start from"})
+        else:
+            objects.append(_Object(target, start, size))
+    return objects
+
+
+def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode: str, initial_mask: InitialMask,
+                layout: ResultLayout, progress: bool = True) -> Tuple[List[Dict[str, Any]], List[Dict[str, str]]]:
+    """Track every object of a video together, merging their probabilities each frame, and write each
+    object's results; returns a record per object tracked and the objects that could not be."""
+    if video.error:
+        raise SequenceFailure(f"{video.name}: {video.error}")
+    try:
+        size = video.image_size
+    except ImageReadError as err:
+        raise SequenceFailure(f"{video.name}: cannot initialise: {err}") from None
+    failed: List[Dict[str, str]] = []
+    objects = _start_objects(video, size, failed)
+    for obj in objects:
+        layout.mask_dir(obj.target.name).mkdir(parents=True, exist_ok=True)
+        remove_partial(layout.mask_dir(obj.target.name))
+    problems: List[str] = []
+    empty = np.zeros(size, dtype=bool)
+    first = min((obj.start for obj in objects), default=len(video))
+    for i in tqdm(range(first, len(video)), desc=video.name, unit="frame", leave=False, disable=not progress):
+        image, error = None, None
+        try:
+            image = video.frame(i)
+        except ImageReadError as err:
+            problems.append(f"{err}; kept the previous box")
+            error = err
+        for obj in [obj for obj in objects if obj.start <= i]:
+            if obj.start == i:
+                try:
+                    if error is not None:
+                        raise error
+                    mask = initial_mask(obj.target, i, image)
+                except ImageReadError as err:
+                    failed.append(obj.fail(f"cannot initialise: {err}"))
+                    objects.remove(obj)
+                    continue
+            if image is None:
+                continue
+            tic = time.perf_counter()
+            if obj.start == i:
+                obj.tracker = make_tracker()
+                out = obj.tracker.initialize(image, mask, obj.target.boxes[i])
+            else:
+                out = obj.tracker.track(image)
+            obj.times[i] = time.perf_counter() - tic
+            obj.prob, obj.tracked_box = out.prob, out.box
+        started = [obj for obj in objects if obj.start <= i]
+        labels = None
+        if started and image is not None:
+            labels, _ = soft_aggregate(np.stack([obj.prob for obj in started]))
+        for k, obj in enumerate(started):
+            mask = empty if labels is None else labels == k + 1
+            if labels is not None and i > obj.start:
+                tight = box_from_mask(mask)
+                obj.box = (obj.box if tight is None else tight) if mode == "box" else obj.tracked_box
+            obj.boxes[i] = obj.box
+            write_mask(layout.mask_dir(obj.target.name) / f"{video.frames[i].stem}.png", mask)
+    records = []
+    for n, obj in enumerate(objects):
+        name = obj.target.name
+        for i in range(obj.start):
+            write_mask(layout.mask_dir(name) / f"{video.frames[i].stem}.png", empty)
+        _write_rows(layout.time_file(name), obj.times, "%f")
+        _write_rows(layout.box_file(name), obj.boxes, "%d")
+        seconds = float(obj.times.sum())
+        tracked = len(video) - obj.start - len(problems)
+        records.append({"sequence": name, "frames": len(video), "initial_frame": obj.start, "seconds": seconds,
+                        "fps": tracked / max(seconds, 1e-9),
+                        "problems": (video.problems + problems) if n == 0 else []})
+    return records, failed
+
+
 def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[VideoSequence], mode: str,
                   initial_mask: InitialMask, layout: ResultLayout, log: Callable[[str], None] = print,
                   progress: bool = True) -> Dict[str, Any]:
-    """Track every sequence that has no results yet (a new tracker each); records, failures and counts."""
+    """Track every sequence that has no results yet (a new tracker for each object; the objects of a
+    video with several together); records, failures and counts."""
     run: Dict[str, Any] = {"sequences": [], "failed": [], "already_done": 0}
     for seq in tqdm(sequences, desc=f"{layout.results_dir.name} [{mode}]", unit="seq", disable=not progress):
-        if layout.box_file(seq.name).is_file():
+        names = [target.name for target in seq.targets()]
+        if names and all(layout.box_file(name).is_file() for name in names):
             run["already_done"] += 1
             continue
         try:
-            record = track_sequence(make_tracker(), seq, mode, initial_mask, layout, progress)
+            if seq.num_targets == 1:
+                records, failed = [track_sequence(make_tracker(), seq, mode, initial_mask, layout, progress)], []
+            else:
+                records, failed = track_video(make_tracker, seq, mode, initial_mask, layout, progress)
         except SequenceFailure as err:
             log(f"skipping {err}")
             run["failed"].append({"sequence": seq.name, "reason": str(err)})
             continue
-        for problem in record["problems"]:
-            log(problem)
-        run["sequences"].append(record)
+        for failure in failed:
+            log(f"skipping {failure['reason']}")
+        run["failed"] += failed
+        for record in records:
+            for problem in record["problems"]:
+                log(problem)
+        run["sequences"] += records
     return run

@@ -27,10 +27,10 @@ import numpy as np
 
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.data.tracking_files import read_boxes
-from ltr.dataset.sequence import VideoSequence
+from ltr.dataset.sequence import VideoSequence, targets_of
 from pytracking.annotate.run import UsageError
 from pytracking.evaluation.baselines import MaskFolder
-from pytracking.evaluation.datasets import DATASETS, load_dataset, load_folder
+from pytracking.evaluation.datasets import DATASETS, load_folder, load_videos
 from pytracking.evaluation.metrics import PROTOCOLS
 from pytracking.evaluation.report import evaluate_method, plot_curve
 from pytracking.evaluation.tracking_metrics import (MEASURES, OVERLAP_THRESHOLDS, dataset_measures,
@@ -54,8 +54,9 @@ def add_dataset_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--boxes", help="folder: the boxes file (default: groundtruth.txt beside the frames)")
 
 
-def load_sequences(args: argparse.Namespace) -> List[VideoSequence]:
-    """The chosen dataset's sequences; UsageError (one line) for any configuration mistake."""
+def load_sequences(args: argparse.Namespace, videos: bool = False) -> List[VideoSequence]:
+    """The chosen dataset's sequences, one per object (``videos``: one per video, with its objects);
+    UsageError (one line) for any configuration mistake."""
     if args.dataset not in DATASETS:
         raise UsageError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
     if args.boxes and args.dataset != "folder":
@@ -66,9 +67,10 @@ def load_sequences(args: argparse.Namespace) -> List[VideoSequence]:
                 raise UsageError("the folder dataset needs --root (the frames folder)")
             sequences = load_folder(args.root, args.boxes)
         else:
-            sequences = load_dataset(args.dataset, args.root, args.resolution, args.sequences)
+            sequences = load_videos(args.dataset, args.root, args.resolution, args.sequences)
     except (ValueError, FileNotFoundError) as err:
         raise UsageError(str(err)) from None
+    sequences = sequences if videos else targets_of(sequences)
     if not sequences:
         raise UsageError(f"no sequences in {args.dataset}")
     return sequences

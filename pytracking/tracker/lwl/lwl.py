@@ -5,7 +5,8 @@ Per frame: the previous frame's features and soft mask join a memory of training
 weights grow geometrically with recency (the learning rate), the target model's filter is refined by a
 few steepest-descent steps every ``train_skipping`` frames, the crop is placed from the previous mask
 ('var' box: centre of mass and 4 standard deviations, scale change clipped), the decoder's crop logits
-are pasted back into a -100 canvas. Single-object mode only (one tracker per object).
+are pasted back into a -100 canvas. One tracker follows one object; the runner tracks a video's objects
+together by merging their probabilities (``pytracking.tracker.base.soft_aggregate``).
 """
 from __future__ import annotations
 
@@ -156,7 +157,7 @@ class LWL:
         self.num_stored, self.previous_slot = 1, None
         self.frame_num = 1
         self.previous: Optional[Tuple[torch.Tensor, np.ndarray, np.ndarray, torch.Tensor]] = None
-        return TrackerOutput(np.asarray(mask, dtype=bool), self.box.copy())
+        return TrackerOutput(np.asarray(mask, dtype=bool), self.box.copy(), np.asarray(mask, dtype=np.float32))
 
     def _update_target_model(self) -> None:
         """Add the previous frame (its features and the encoding of its soft mask, cropped as its features
@@ -204,4 +205,4 @@ class LWL:
         prob = torch.sigmoid(logits)
         self.previous = (feat, centre, region, prob)
         self._update_state(prob)
-        return TrackerOutput((logits > 0).cpu().numpy(), self.box.copy())
+        return TrackerOutput((logits > 0).cpu().numpy(), self.box.copy(), prob.cpu().numpy())

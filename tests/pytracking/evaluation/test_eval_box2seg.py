@@ -2,11 +2,11 @@
 random-init checkpoint at a tiny crop size (what is tested is the plumbing, not the accuracy)."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -21,7 +21,7 @@ from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
 from pytracking.annotate.engine import AnnotateSettings, Annotator, prepare_frame
 from pytracking.evaluation import box2mask, tables
 from pytracking.evaluation.baselines import BoxFill, box_mask, get_method
-from pytracking.evaluation.box2seg_method import Box2Seg, target_sequence
+from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.datasets import load_dataset
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,7 +47,7 @@ def net(surf):
     torch.manual_seed(0)
     net = steepest_descent_resnet50().eval()
     annotator = Annotator(net, AnnotateSettings(**{k: v for k, v in SMALL.items() if k != "device"}))
-    target = target_sequence(surf)
+    target = surf  # the engine takes the evaluation sequence itself
     frames = [prepare_frame(target, i, annotator.settings) for i in (0, 2, 4)]
     logits = annotator.segment([[0, 1, 2]], annotator.frame_features(frames))
     with torch.no_grad():
@@ -84,7 +84,8 @@ def test_an_unreadable_frame_fails_the_sequence(net, surf, tmp_path):
     broken = tmp_path / "00004.jpg"
     broken.write_bytes(seq.frames[1].read_bytes())
     faults.truncate(broken)
-    whole = replace(surf, frames=[broken if f == seq.frames[1] else f for f in surf.frames])
+    whole = copy.copy(surf)
+    whole.frames = [broken if f == seq.frames[1] else f for f in surf.frames]
     with pytest.raises(ImageReadError, match=f"surf: cannot read image {broken}"):
         list(Box2Seg(net=net, **SMALL)(whole.select(range(0, 12, 4))))
 
