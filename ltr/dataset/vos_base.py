@@ -61,14 +61,16 @@ def scan_video(anno_dir: Path, binary: bool) -> VideoMeta:
     return {**meta, "unreadable": unreadable} if unreadable else meta
 
 
-def read_vos_video(name: str, image_root: Path, anno_root: Path, binary: bool, every_frame_annotated: bool
-                   ) -> VideoSequence:
+def read_vos_video(name: str, image_root: Path, anno_root: Path, binary: bool, every_frame_annotated: bool,
+                   check_sizes: bool = False) -> VideoSequence:
     """A video in a VOS layout (``<image_root>/<name>/<frame>``, ``<anno_root>/<name>/<stem>.png``) with
     one target per object of its annotations, boxed by the tight boxes of its masks (as in the paper);
     ``binary`` (DAVIS-2016's 0/255 PNGs): one target, any foreground. With ``every_frame_annotated``
     (DAVIS) a missing annotation makes the video an error; otherwise (YouTube-VOS annotates every 5th
-    frame) the frames are those with an annotation. An unreadable annotation, or one not the size of its
-    frame, makes the video an error naming it; SequenceError when there are no frames."""
+    frame) the frames are those with an annotation. An unreadable annotation makes the video an error
+    naming it, and so does one not the size of its frame with ``check_sizes`` (the annotation tool's
+    boxes would be wrong; evaluation lists such a frame as unscored instead). SequenceError when there
+    are no frames."""
     frames = frame_files(image_root / name)
     annos = [anno_root / name / f"{f.stem}.png" for f in frames]
     if not every_frame_annotated:
@@ -79,7 +81,7 @@ def read_vos_video(name: str, image_root: Path, anno_root: Path, binary: bool, e
     try:
         labels = [read_labels(a, binary) for a in annos]
         for lab, anno, frame in zip(labels, annos, frames):
-            size = image_size(frame)
+            size = image_size(frame) if check_sizes else None
             if size is not None:
                 check_mask_size(lab, size, anno, frame)
     except ImageReadError as err:  # no boxes without the annotation: the video is reported as failed

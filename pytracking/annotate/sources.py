@@ -50,7 +50,8 @@ class VOSSource:
         return sorted(self._units)
 
     def load(self, unit: str) -> List[VideoSequence]:
-        video = read_vos_video(unit, self.image_root, self.anno_root, self.binary, self.every_frame_annotated)
+        video = read_vos_video(unit, self.image_root, self.anno_root, self.binary, self.every_frame_annotated,
+                               check_sizes=True)
         if video.error:
             raise SequenceError(video.error)
         return video.targets()

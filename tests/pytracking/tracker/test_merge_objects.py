@@ -2,6 +2,7 @@
 merged, mutually exclusive masks on a synthetic two-object video."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import List
 
@@ -12,6 +13,7 @@ from PIL import Image
 
 from ltr.dataset.davis import read_davis
 from pytracking.evaluation.running import ResultLayout, ground_truth_mask, run_sequences
+from pytracking.run_tracker import main
 from pytracking.tracker.base import TrackerOutput, soft_aggregate
 
 
@@ -90,3 +92,18 @@ def test_objects_tracked_together_get_exclusive_masks(two_objects, tmp_path, tog
     assert overlap.sum() == (0 if together else 14 * 4)
     assert later[1][10:24, 30:54].all() and later[0][10:24, 10:30].all()
     assert later[0][10:24, 30:34].any() != together
+
+
+def test_run_tracker_tracks_davis2017_objects_together_or_separately(two_objects, env, tiny_lwl, one_thread):
+    (two_objects / "ImageSets" / "2017").mkdir(parents=True)
+    (two_objects / "ImageSets" / "2017" / "val.txt").write_text("pair\n")
+    base = ["lwl", "default", "--network", str(tiny_lwl), "--dataset", "davis2017_val", "--root", str(two_objects)]
+    for objects in ("together", "separate"):
+        assert main(base + ["--objects", objects, "--name", objects]) == 0
+        results = env["results"] / "lwl" / objects
+        assert json.loads((results / "run.json").read_text())["objects"] == objects
+        assert all(len((results / f"pair_{k}.txt").read_text().splitlines()) == 4 for k in (1, 2))
+    masks = {objects: [np.stack([read_mask(env["segmentation"] / "lwl" / objects / f"pair_{k}" / f"{t:05d}.png")
+                                 for t in range(4)]) for k in (1, 2)] for objects in ("together", "separate")}
+    assert not (masks["together"][0] & masks["together"][1]).any()
+    assert not masks["together"][1][0].any() and not masks["separate"][1][0].any()  # object 2 starts at frame 1
