@@ -238,7 +238,7 @@ class TrackingDataset(BaseVideoDataset):
         A bad box on a frame the flags call invisible (LaSOT writes 0,0,0,0 when occluded) is expected;
         on a visible frame it is bad input. The frame count is the larger of the groundtruth length and
         the highest frame number on disk, so a short groundtruth and a missing frame are both caught.
-        SequenceError when the sequence cannot be read at all.
+        FileNotFoundError (or SequenceError, one) when the sequence cannot be read at all.
         """
         seq_dir = self.sequence_dir(name)
         box_file = seq_dir / "groundtruth.txt"
