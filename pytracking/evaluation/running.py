@@ -257,7 +257,9 @@ def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode:
         started = [obj for obj in objects if obj.start <= i]
         labels = None
         if started and image is not None:
-            labels, _ = soft_aggregate(np.stack([obj.prob for obj in started]))
+            labels, merged = soft_aggregate(np.stack([obj.prob for obj in started]))
+            for k, obj in enumerate(started):
+                obj.tracker.merged(merged[k + 1])
         for k, obj in enumerate(started):
             mask = empty if labels is None else labels == k + 1
             if labels is not None and i > obj.start:

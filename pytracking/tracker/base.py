@@ -41,3 +41,6 @@ class Tracker(Protocol):
     def initialize(self, image: np.ndarray, mask: np.ndarray, box: np.ndarray) -> TrackerOutput: ...
 
     def track(self, image: np.ndarray) -> TrackerOutput: ...
+
+    def merged(self, prob: np.ndarray) -> None:
+        """Objects tracked together: this object's probability in the last frame after the merge."""

@@ -6,7 +6,9 @@ weights grow geometrically with recency (the learning rate), the target model's 
 few steepest-descent steps every ``train_skipping`` frames, the crop is placed from the previous mask
 ('var' box: centre of mass and 4 standard deviations, scale change clipped), the decoder's crop logits
 are pasted back into a -100 canvas. One tracker follows one object; the runner tracks a video's objects
-together by merging their probabilities (``pytracking.tracker.base.soft_aggregate``).
+together by merging their probabilities (``pytracking.tracker.base.soft_aggregate``) and hands each
+tracker its object's merged probability (``merged``), which, as in LWL, it learns from and follows
+instead of its own.
 """
 from __future__ import annotations
 
@@ -157,6 +159,7 @@ class LWL:
         self.num_stored, self.previous_slot = 1, None
         self.frame_num = 1
         self.previous: Optional[Tuple[torch.Tensor, np.ndarray, np.ndarray, torch.Tensor]] = None
+        self.state_before = (self.pos, self.scale, self.box)  # (pos, scale, box) before the last frame's update
         return TrackerOutput(np.asarray(mask, dtype=bool), self.box.copy(), np.asarray(mask, dtype=np.float32))
 
     def _update_target_model(self) -> None:
@@ -204,5 +207,17 @@ class LWL:
         logits = paste_logits(logits[0, 0], crop, image.shape[:2])
         prob = torch.sigmoid(logits)
         self.previous = (feat, centre, region, prob)
+        self.state_before = (self.pos, self.scale, self.box)
         self._update_state(prob)
         return TrackerOutput((logits > 0).cpu().numpy(), self.box.copy(), prob.cpu().numpy())
+
+    def merged(self, prob: np.ndarray) -> None:
+        """The last tracked frame's probability (H, W) of this object after merging it with the video's
+        other objects: the next frame's memory update and crop use it instead of the tracker's own."""
+        if self.previous is None:
+            return
+        feat, centre, region, own = self.previous
+        prob = torch.from_numpy(np.ascontiguousarray(prob)).to(own)
+        self.previous = (feat, centre, region, prob)
+        self.pos, self.scale, self.box = self.state_before
+        self._update_state(prob)

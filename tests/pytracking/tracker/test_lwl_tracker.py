@@ -105,6 +105,20 @@ def test_an_empty_mask_keeps_the_previous_state(tiny_lwl, bag_clip):
         assert np.array_equal(out.box, box) and np.array_equal(tracker.pos, pos) and tracker.scale == scale
 
 
+def test_a_merged_probability_replaces_the_trackers_own(tiny_lwl, bag_clip):
+    """Objects tracked together: the next crop follows, and the memory learns from, the merged probability."""
+    tracker, seq = _start(_net(tiny_lwl, 1000.0), bag_clip)
+    pos, scale = tracker.pos.copy(), tracker.scale
+    tracker.track(seq.frame(1))  # all logits positive: its own mask is the whole crop region
+    merged = np.zeros(seq.image_size, np.float32)
+    merged[40:60, 100:140] = 0.5  # rows 40..59, columns 100..139: centre (49.5, 119.5)
+    tracker.merged(merged)
+    assert tracker.pos.tolist() == pytest.approx([49.5, 119.5])
+    assert torch.equal(tracker.previous[3].cpu(), torch.from_numpy(merged))
+    tracker.merged(np.zeros_like(merged))  # merged away: the state before the frame stays
+    assert np.array_equal(tracker.pos, pos) and tracker.scale == scale
+
+
 def _filter_changes(tracker: LWL, seq, frames: int) -> List[bool]:
     changed = []
     for i in range(1, frames):

@@ -47,10 +47,14 @@ class FixedTracker:
         self.prob = np.zeros(image.shape[:2], np.float32)
         self.prob[y:y + h + 4, x:x + w + 4] = 0.8 if x < 30 else 0.9  # object 1 lies left, object 2 right
         self.box = np.asarray(box, float)
+        self.merged_probs: List[np.ndarray] = []
         return TrackerOutput(mask.astype(bool), self.box, mask.astype(np.float32))
 
     def track(self, image: np.ndarray) -> TrackerOutput:
         return TrackerOutput(self.prob > 0.5, self.box, self.prob)
+
+    def merged(self, prob: np.ndarray) -> None:
+        self.merged_probs.append(prob)
 
 
 @pytest.fixture
@@ -79,8 +83,13 @@ def test_objects_tracked_together_get_exclusive_masks(two_objects, tmp_path, tog
     layout = ResultLayout(tmp_path / "results", tmp_path / "masks")
     layout.results_dir.mkdir()
     sequences = [video] if together else video.targets()
-    run = run_sequences(FixedTracker, sequences, "vos", ground_truth_mask, layout, log=lambda m: None,
-                        progress=False)
+    trackers: List[FixedTracker] = []
+
+    def make() -> FixedTracker:
+        trackers.append(FixedTracker())
+        return trackers[-1]
+
+    run = run_sequences(make, sequences, "vos", ground_truth_mask, layout, log=lambda m: None, progress=False)
     assert [r["sequence"] for r in run["sequences"]] == ["pair_1", "pair_2"] and not run["failed"]
     assert [r["initial_frame"] for r in run["sequences"]] == [0, 1]
     first: List[np.ndarray] = [read_mask(layout.mask_dir(f"pair_{k}") / "00000.png") for k in (1, 2)]
@@ -92,6 +101,11 @@ def test_objects_tracked_together_get_exclusive_masks(two_objects, tmp_path, tog
     assert overlap.sum() == (0 if together else 14 * 4)
     assert later[1][10:24, 30:54].all() and later[0][10:24, 10:30].all()
     assert later[0][10:24, 30:34].any() != together
+    if together:  # each tracker is handed its object's merged probability of every frame it took part in
+        assert [len(t.merged_probs) for t in trackers] == [4, 3]
+        odds = np.array([0.02 / 0.98, 4, 9])  # background (1 - 0.8)(1 - 0.9), object 1 0.8, object 2 0.9
+        assert trackers[0].merged_probs[-1][10, 31] == pytest.approx(odds[1] / odds.sum())
+        assert trackers[1].merged_probs[-1][10, 31] == pytest.approx(odds[2] / odds.sum())
 
 
 def test_run_tracker_tracks_davis2017_objects_together_or_separately(two_objects, env, tiny_lwl, one_thread):
