@@ -19,9 +19,9 @@ from ltr.data.tracking_files import read_boxes
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
 from ltr.dataset.vos_base import TrackingDataset, restrict
+from pytracking.annotate.settings import SOURCES
 from pytracking.evaluation.sequences import FRAME_SUFFIXES, box_from_mask
 
-DATASETS = ("lasot", "got10k", "davis", "youtubevos", "folder")
 
 
 class SequenceError(Exception):
@@ -165,7 +165,7 @@ def _declares_no_box(line: str) -> bool:
 
 class FolderSource:
     """Frames in a folder (sorted file names) and a boxes file, one ``x,y,w,h`` line per frame
-    (8 values: a rotated polygon, its axis-aligned hull). Empty, NaN or zero-size lines mean no box."""
+    (8 values: a VOT polygon, its axis-aligned hull). Empty, NaN or zero-size lines mean no box."""
 
     name = "folder"
 
@@ -203,6 +203,22 @@ class FolderSource:
                                self.box_file, problems, skipped=skipped)]
 
 
+def sequence_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional[str] = None) -> FolderSource:
+    """One sequence folder, as every tool takes it: the frames in ``root`` or in its ``imgs/`` or ``img/``
+    folder (VOT, LaSOT), sorted by name, and the boxes file ``boxes`` (default: the first groundtruth.txt
+    in the frames folder, ``root`` or the frames' parent). ``name`` defaults to the sequence folder's name
+    (the frames folder's parent when it is imgs/ or img/)."""
+    root = Path(root)
+    frames = next((d for d in (root, root / "imgs", root / "img") if _frame_files(d)), None)
+    if frames is None:
+        raise FileNotFoundError(f"no frames ({', '.join(FRAME_SUFFIXES)}) in {root} nor in its imgs/ or img/ folder")
+    if boxes is None:
+        candidates = [d / "groundtruth.txt" for d in (frames, root, frames.parent)]
+        boxes = next((p for p in candidates if p.is_file()), root / "groundtruth.txt")
+    default_name = (frames.parent if frames.name in ("imgs", "img") else frames).name
+    return FolderSource(frames, Path(boxes), name or default_name)
+
+
 Source = Union[TrackingSource, VOSSource, FolderSource]
 
 
@@ -224,11 +240,9 @@ def make_source(dataset: str, root: PathLike, sequences: Optional[Sequence[str]]
         split_dir = root / (split or "train")
         source = VOSSource("youtubevos", split_dir / "JPEGImages", split_dir / "Annotations")
     elif dataset == "folder":
-        if boxes is None:
-            raise ValueError("the folder source needs --boxes (one x,y,w,h line per frame)")
-        source = FolderSource(root, Path(boxes), name)
+        source = sequence_folder(root, boxes, name)
     else:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {DATASETS}")
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {SOURCES}")
     units = source.units()
     if sequences is not None and dataset not in ("lasot", "got10k"):
         units = restrict(units, sequences, f"{dataset} at {root}")

@@ -16,7 +16,7 @@ import numpy as np
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from pytracking.annotate.engine import Annotator, settings_for
-from pytracking.annotate.run import load_weights, pick_device
+from pytracking.utils.cli import load_weights, pick_device
 from pytracking.annotate.sources import TargetSequence
 from pytracking.evaluation.environment import env_settings
 from pytracking.evaluation.sequences import EvalSequence

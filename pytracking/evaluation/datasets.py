@@ -28,9 +28,9 @@ from ltr.dataset.lasot import Lasot
 from ltr.dataset.vos_base import dataset_root, restrict
 from ltr.dataset.youtubevos import YouTubeVOS
 from ltr.train_settings.box2seg import davis16 as davis16_setting
-from pytracking.annotate.sources import FolderSource, SequenceError, Source, TrackingSource
+from pytracking.annotate.sources import SequenceError, Source, TrackingSource, sequence_folder
 from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.sequences import FRAME_SUFFIXES, EvalSequence, load_davis
+from pytracking.evaluation.sequences import EvalSequence, load_davis
 
 Loader = Callable[[Optional[PathLike], Optional[str], Optional[Sequence[str]]], List[EvalSequence]]
 
@@ -114,25 +114,10 @@ def _sequences(source: Source) -> List[EvalSequence]:
     return out
 
 
-def _has_frames(folder: Path) -> bool:
-    return folder.is_dir() and any(p.suffix.lower() in FRAME_SUFFIXES for p in folder.iterdir())
-
-
 def load_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional[str] = None) -> List[EvalSequence]:
-    """One sequence: the frames in ``root`` or in its ``imgs/`` or ``img/`` folder (VOT, LaSOT), sorted by
-    name, and the boxes file ``boxes`` (default: the first groundtruth.txt in the frames folder, ``root``
-    or the frames' parent), one line per frame: x,y,w,h or a VOT polygon x1,y1,...,x4,y4 (its min/max
-    box); empty, NaN or zero-size lines mean no box. ``name`` defaults to the frames folder's name (its
-    parent's when it is imgs/ or img/)."""
-    root = Path(root)
-    frames = next((d for d in (root, root / "imgs", root / "img") if _has_frames(d)), None)
-    if frames is None:
-        raise FileNotFoundError(f"no frames ({', '.join(FRAME_SUFFIXES)}) in {root} nor in its imgs/ or img/ folder")
-    if boxes is None:
-        candidates = [d / "groundtruth.txt" for d in (frames, root, frames.parent)]
-        boxes = next((p for p in candidates if p.is_file()), root / "groundtruth.txt")
-    default_name = (frames.parent if frames.name in ("imgs", "img") else frames).name
-    return _sequences(FolderSource(frames, Path(boxes), name or default_name))
+    """One sequence folder (see ``sequence_folder``): x,y,w,h or VOT polygon lines (their min/max box);
+    empty, NaN or zero-size lines mean no box."""
+    return _sequences(sequence_folder(root, boxes, name))
 
 
 def _folder(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]

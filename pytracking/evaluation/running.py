@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from ltr.data.image_loader import ImageReadError
 from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
@@ -31,6 +30,7 @@ from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
 from pytracking.evaluation.sequences import EvalSequence, box_from_mask
 from pytracking.tracker.base import Tracker
+from pytracking.utils.cli import progress_bar
 
 MODES = ("vos", "box")
 # run.json fields that must match for results to be resumed in the same folder
@@ -149,7 +149,7 @@ def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask:
     times[start] = time.perf_counter() - tic
     box = boxes[start] = seq.boxes[start]
     write_mask(mask_dir / f"{seq.frames[start].stem}.png", out.mask)
-    for i in tqdm(range(start + 1, n), desc=seq.name, unit="frame", leave=False, disable=not progress):
+    for i in progress_bar(range(start + 1, n), progress, desc=seq.name, unit="frame", leave=False):
         try:
             image = seq.frame(i)
         except ImageReadError as err:
@@ -179,7 +179,7 @@ def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[EvalS
                   progress: bool = True) -> Dict[str, Any]:
     """Track every sequence that has no results yet (a new tracker each); records, failures and counts."""
     run: Dict[str, Any] = {"sequences": [], "failed": [], "already_done": 0}
-    for seq in tqdm(sequences, desc=f"{layout.results_dir.name} [{mode}]", unit="seq", disable=not progress):
+    for seq in progress_bar(sequences, progress, desc=f"{layout.results_dir.name} [{mode}]", unit="seq"):
         if layout.box_file(seq.name).is_file():
             run["already_done"] += 1
             continue
