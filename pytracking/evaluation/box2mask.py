@@ -24,14 +24,14 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pytracking.annotate.settings import AnnotateSettings
-from pytracking.utils.cli import (Parser, UsageError, add_inference_arguments, add_weights_argument,
-                                  inference_settings, output_folder, set_threads, usage_error)
+from pytracking.utils.cli import (Parser, UsageError, add_weights_argument, output_folder, set_threads,
+                                  usage_error)
 
 METHOD_CHOICES = ("box2seg", "boxfill", "grabcut", "maskfolder")
 
 
 def build_parser() -> Parser:
-    from pytracking.evaluation.box2mask_runs import add_data_arguments
+    from pytracking.evaluation.box2mask_runs import add_box2seg_arguments, add_data_arguments
 
     p = Parser(prog="box2mask.py", description=__doc__)
     p.add_argument("--method", nargs="+", default=["box2seg"], choices=METHOD_CHOICES, help="methods to evaluate")
@@ -40,29 +40,27 @@ def build_parser() -> Parser:
                    help="box2seg: frames per temporal window, one run each (default %(default)s)")
     p.add_argument("--masks", help="maskfolder: predictions as <masks>/<sequence>/<frame stem>.png")
     add_data_arguments(p)
-    add_inference_arguments(p, f"the paper's, 5 on the DAVIS datasets, {AnnotateSettings().interval} elsewhere")
+    add_box2seg_arguments(p)
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    from pytracking.evaluation.box2mask_runs import (Run, baseline_run, box2seg_runs, evaluate_runs, finish,
-                                                     load_sequences, run_context)
+    from pytracking.evaluation.box2mask_runs import (Run, baseline_run, box2seg_runs, box2seg_settings, evaluate_runs,
+                                                     finish, load_sequences, run_context)
     from pytracking.evaluation.box2seg_method import Box2Seg
-    from pytracking.evaluation.datasets import get_dataset
     from pytracking.evaluation.environment import env_settings
     from pytracking.utils.cli import load_weights
 
     try:
-        settings = inference_settings(args)
-        settings["interval"] = settings["interval"] or get_dataset(args.dataset).interval
+        settings = box2seg_settings(args)
         set_threads(args.threads)
         sequences = load_sequences(args)
         runs: List[Run] = []
         for name in dict.fromkeys(args.method):
             if name == "box2seg":
                 net = load_weights(args.weights, env_settings().network_path)
-                runs += box2seg_runs(net, "box2seg", args.num_frames, dict(settings, device=args.device))
+                runs += box2seg_runs(net, "box2seg", args.num_frames, settings)
             else:
                 runs.append(baseline_run(name, args.masks))
         out = output_folder(args.out)

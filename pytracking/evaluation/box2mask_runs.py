@@ -22,7 +22,9 @@ from pytracking.evaluation.datasets import DATASETS, get_dataset
 from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
 from pytracking.evaluation.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
 from pytracking.evaluation.sequences import EvalSequence
-from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS, UsageError, add_protocol_argument
+from pytracking.annotate.settings import AnnotateSettings
+from pytracking.utils.cli import (EXIT_OK, EXIT_PROBLEMS, UsageError, add_inference_arguments, add_protocol_argument,
+                                  inference_settings)
 
 COLUMNS = tuple(f"{m}-{s}" for m in MEASURES for s in STATISTICS) + ("J&F-mean",)
 SCORED = {name: d for name, d in DATASETS.items() if d.scored}
@@ -52,6 +54,18 @@ class Run:
     family: str  # rows of one family form one curve in the plot
     num_frames: Optional[int] = None
     note: str = ""
+
+
+def add_box2seg_arguments(p: argparse.ArgumentParser) -> None:
+    """The inference group, Δ defaulting to the dataset's (the paper's 5 on DAVIS)."""
+    add_inference_arguments(p, f"the paper's, 5 on the DAVIS datasets, {AnnotateSettings().interval} elsewhere")
+
+
+def box2seg_settings(args: argparse.Namespace) -> Dict[str, Any]:
+    """Box2Seg keyword arguments (all but T) from the command line, checked; Δ defaults to the dataset's,
+    crop size and search area (None) to what the checkpoint was trained for."""
+    settings = inference_settings(args)
+    return dict(settings, interval=settings["interval"] or get_dataset(args.dataset).interval, device=args.device)
 
 
 def load_sequences(args: argparse.Namespace) -> List[EvalSequence]:

@@ -28,13 +28,11 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from ltr.models.box2seg.aggregation import AGGREGATIONS
 from ltr.models.box2seg.box2seg_net import VARIANTS, Box2SegNet
-from pytracking.annotate.settings import AnnotateSettings
-from pytracking.evaluation.box2mask_runs import (Run, add_data_arguments, baseline_run, box2seg_runs, evaluate_runs,
-                                                 finish, load_sequences, run_context)
-from pytracking.evaluation.datasets import get_dataset
+from pytracking.evaluation.box2mask_runs import (Run, add_box2seg_arguments, add_data_arguments, baseline_run,
+                                                 box2seg_runs, box2seg_settings, evaluate_runs, finish, load_sequences,
+                                                 run_context)
 from pytracking.evaluation.environment import env_settings
-from pytracking.utils.cli import (Parser, UsageError, add_inference_arguments, inference_settings, load_weights,
-                                  output_folder, set_threads, usage_error)
+from pytracking.utils.cli import Parser, UsageError, load_weights, output_folder, set_threads, usage_error
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def build_parser() -> Parser:
         sub.add_argument("--num-frames", type=int, nargs="+", default=list(table.frame_counts), metavar="T",
                          help=f"numbers of frames T (default {' '.join(map(str, table.frame_counts))})")
         add_data_arguments(sub)
-        add_inference_arguments(sub, f"the paper's, 5 on the DAVIS datasets, {AnnotateSettings().interval} elsewhere")
+        add_box2seg_arguments(sub)
     return p
 
 
@@ -105,8 +103,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     table = TABLES[args.table]
     try:
-        settings = inference_settings(args)
-        settings.update(interval=settings["interval"] or get_dataset(args.dataset).interval, device=args.device)
+        settings = box2seg_settings(args)
         set_threads(args.threads)
         sequences = load_sequences(args)
         weights = named_weights(table, args.weights)

@@ -304,3 +304,17 @@ def test_folder_is_the_sequence_folder(vot_bag_root, tmp_path, checkpoints, caps
     assert main(["folder", "--root", str(seq), "--boxes", str(boxes), "--out", str(tmp_path / "out2"), "--weights",
                  str(checkpoints["positive"]), *SMALL_ARGS]) == EXIT_OK
     assert not any(m.any() for m in read_masks(tmp_path / "out2" / "folder_masks").values())
+
+
+def test_ctrl_c_says_how_to_continue(lasot_root, tmp_path, checkpoints, monkeypatch, capsys):
+    from pytracking.annotate import engine
+
+    def interrupted(self, seq, targets=None):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(engine.Annotator, "annotate", interrupted)
+    out = tmp_path / "out"
+    assert annotate("lasot", lasot_root, out, checkpoints["positive"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; run the same command again to continue" in err and str(out / "lasot_masks") in err
