@@ -32,13 +32,14 @@ import cv2
 import numpy as np
 import torch
 
-from stages import (CONFIGS, StageTimer, add_device_arguments, box2seg_stages, device_name, peak_memory_mib,
+from stages import (CONFIGS, StageTimer, box2seg_stages, device_name, peak_memory_mib,
                     reset_peak_memory, split_rows, table, timed, use_device)
 from ltr.data.image_loader import imread_mask, imread_rgb
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
-from pytracking.annotate.crop import crop_frame, paste_mask, parse_size
+from pytracking.annotate.crop import crop_frame, paste_mask
+from pytracking.annotate.settings import parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
-from pytracking.annotate.run import UsageError, load_weights
+from pytracking.utils.cli import UsageError, add_device_arguments, load_weights
 from pytracking.annotate.writer import write_mask
 from ltr.dataset.sequence import VideoSequence, box_from_mask
 

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Iterator, List, Sequence
 import torch
 import torch.nn as nn
 
-from pytracking.annotate.run import UsageError, pick_device
+from pytracking.utils.cli import pick_device, set_threads
 
 # Network presets: the CPU-sized EfficientNet-Lite network and the paper's (official) ResNet-50 one.
 CONFIGS = {
@@ -34,18 +34,10 @@ def box2seg_stages(net: nn.Module) -> Dict[str, List[nn.Module]]:
             "S": [m for m in (net.target_model, net.target_model_segm) if m is not None], "decoder": [net.decoder]}
 
 
-def add_device_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: torch's; 1 is steadier on a busy machine)")
-
-
 def use_device(args: argparse.Namespace) -> torch.device:
     """The device of ``add_device_arguments`` (UsageError if it is not usable here), after setting the CPU
     threads."""
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads must be at least 1")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     return pick_device(args.device, os.environ)
 
 

@@ -25,14 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from stages import (CONFIGS, StageTimer, add_device_arguments, box2seg_stages, device_name, peak_memory_mib,
+from stages import (CONFIGS, StageTimer, box2seg_stages, device_name, peak_memory_mib,
                     reset_peak_memory, split_rows, table, timed, use_device)
 from ltr.admin.settings import Settings
-from ltr.models.meta.steepestdescent import SOLVERS
+from ltr.models.meta.solvers import SOLVERS
 from ltr.trainers.build import build_trainer
 from ltr.trainers.trainer import Trainer, move_to
-from pytracking.annotate.crop import parse_size
-from pytracking.annotate.run import UsageError
+from pytracking.annotate.settings import parse_size
+from pytracking.utils.cli import UsageError, add_device_arguments
 
 STAGES = ("loader", "backbone", "encoders", "S", "decoder", "loss and rest of forward", "backward", "optimizer")
 

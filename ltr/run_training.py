@@ -8,7 +8,6 @@ DistributedDataParallel on N GPUs (also across nodes). Checkpoints go to
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import multiprocessing
 import os
@@ -17,8 +16,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS, Parser, usage_error  # noqa: E402 (needs the path above)
 
-EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 SETTINGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_settings")
 
 
@@ -27,15 +26,10 @@ def _available(folder: str) -> str:
     return ", ".join(names) or "none"
 
 
-def _usage_error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def main(argv=None) -> int:
     """Exit code 0: trained; 1: trained, but some samples were replaced (unreadable data) or annotations
     were bad (both listed in the train log); 2: a usage or configuration error (one line on stderr)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="run_training.py", description=__doc__)
     parser.add_argument("train_module", help="package in ltr/train_settings: box2seg or lwl")
     parser.add_argument("train_name", help="setting in that package, e.g. box2seg: default, davis16, synthetic; "
                                            "lwl: stage1, stage2, box2seg_finetune, davis16_a")
@@ -45,12 +39,15 @@ def main(argv=None) -> int:
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast for backbone and decoder")
     parser.add_argument("--workers", type=int, help="override the number of data-loading workers")
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
+    parser.add_argument("--threads", type=int, help="CPU threads of PyTorch per process (default: PyTorch's)")
     parser.add_argument("--cudnn-benchmark", type=int, default=1, help="cudnn.benchmark (default 1)")
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
-        return _usage_error("--epochs must be at least 1")
+        return usage_error("--epochs must be at least 1")
     if args.workers is not None and args.workers < 0:
-        return _usage_error("--workers must be 0 or more")
+        return usage_error("--workers must be 0 or more")
+    if args.threads is not None and args.threads < 1:
+        return usage_error("--threads must be at least 1")
 
     import cv2
     import torch
@@ -60,6 +57,8 @@ def main(argv=None) -> int:
     from ltr.trainers.build import run
 
     cv2.setNumThreads(0)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)
     if multiprocessing.get_start_method(allow_none=True) is None:
         multiprocessing.set_start_method("spawn")
@@ -68,10 +67,10 @@ def main(argv=None) -> int:
         setting = importlib.import_module(f"{package}.{args.train_name}")
     except ModuleNotFoundError as err:
         if err.name == package:
-            return _usage_error(f"no train module ltr/train_settings/{args.train_module}; available: "
+            return usage_error(f"no train module ltr/train_settings/{args.train_module}; available: "
                                 f"{_available(SETTINGS_DIR)}")
         if err.name == f"{package}.{args.train_name}":
-            return _usage_error(f"no train setting ltr/train_settings/{args.train_module}/{args.train_name}.py; "
+            return usage_error(f"no train setting ltr/train_settings/{args.train_module}/{args.train_name}.py; "
                                 f"available: {_available(os.path.join(SETTINGS_DIR, args.train_module))}")
         raise  # something the setting imports is missing: a real error, with its traceback
     settings = Settings()
@@ -93,7 +92,7 @@ def main(argv=None) -> int:
     try:
         history = run(settings, resume=args.resume)
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
-        return _usage_error(str(err))
+        return usage_error(str(err))
     replaced, problems = (int(sum(epoch.get(f"Data/{k}", 0) for epoch in history))
                           for k in ("replaced_samples", "annotation_problems"))
     if replaced or problems:
@@ -101,7 +100,7 @@ def main(argv=None) -> int:
               f"{problems} bad annotations were found; each is listed under 'replaced_samples' and "
               f"'annotation_problems' in {settings.env.workspace_dir}/checkpoints/{settings.project_path}/"
               "train_log.jsonl", file=sys.stderr)
-        return EXIT_SKIPPED
+        return EXIT_PROBLEMS
     return EXIT_OK
 
 

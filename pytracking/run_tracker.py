@@ -23,44 +23,36 @@ Exit code 0; 1 when some input was bad (a frame, a groundtruth line; listed at t
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import pkgutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch
-from tqdm import tqdm
+from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,
+                                  add_device_arguments, add_protocol_argument, find_network, load_checked,
+                                  load_weights, log, pick_device, set_threads, usage_error)
 
-from ltr.admin.loading import load_network
-from ltr.dataset.sequence import VideoSequence, targets_of
-from ltr.models.lwl.lwl_net import LWTLNet
-from pytracking.annotate.run import UsageError, load_weights, pick_device
-from pytracking.evaluation.box2seg_method import Box2Seg
-from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.metrics import PROTOCOLS
-from pytracking.evaluation.running import (MODES, OBJECTS, Box2SegMask, InitialMask, ResultLayout, claim_results,
-                                           ground_truth_mask, run_sequences)
-from pytracking.evaluation.tracking_report import (add_dataset_arguments, comparison_markdown, evaluate_run,
-                                                   load_sequences, run_markdown, write_run_summary)
-from pytracking.tracker.base import Tracker
-from pytracking.tracker.lwl import LWL, LWLParams, sample_settings
-from pytracking.utils.loading import network_file
+if TYPE_CHECKING:
+    from ltr.dataset.sequence import VideoSequence
+    from pytracking.evaluation.running import InitialMask, ResultLayout
+    from pytracking.tracker.base import Tracker
+    from pytracking.tracker.lwl import LWLParams
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 TRACKERS = ("lwl",)
 MAX_TABLE_ROWS = 40
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_tracker.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> Parser:
+    from pytracking.evaluation.running import MODES, OBJECTS
+    from pytracking.evaluation.tracking_scores import add_dataset_arguments
+
+    p = Parser(prog="run_tracker.py", description=__doc__)
     p.add_argument("tracker", help=f"tracker name: {', '.join(TRACKERS)}")
     p.add_argument("param", help="parameter module in pytracking/parameter/<tracker>/, e.g. default, lwl_ytvos")
     add_dataset_arguments(p)
@@ -74,10 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(the shipped one)")
     p.add_argument("--name", help="results folder under <results_path>/<tracker>/ (default: the parameter name; "
                                   "'_box' is appended in box mode)")
-    p.add_argument("--protocol", default="davis", choices=list(PROTOCOLS),
-                   help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items()))
-    p.add_argument("--device", help="e.g. cuda:0 or cpu (default: a GPU when there is one)")
-    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    add_protocol_argument(p)
+    add_device_arguments(p)
     return p
 
 
@@ -92,40 +82,21 @@ def load_parameters(tracker: str, param: str) -> LWLParams:
     return importlib.import_module(f"pytracking.parameter.{tracker}.{param}").parameters()
 
 
-def find_network(name: str, what: str) -> Path:
-    """The checkpoint file ``name`` refers to; UsageError saying it is missing and where it was looked for."""
-    try:
-        return network_file(name, env_settings().network_path)
-    except FileNotFoundError as err:
-        raise UsageError(f"{what}: {err}") from None
-
-
-def load_lwl(path: Path) -> LWTLNet:
-    """An LWL network from a checkpoint (ours or the official lwl_stage2.pth)."""
-    try:
-        net = load_network(path, backbone_pretrained=False)
-    except Exception as err:  # any unreadable or foreign checkpoint
-        raise UsageError(f"cannot load the LWL network {path}: {err}") from err
-    if not isinstance(net, LWTLNet):
-        raise UsageError(f"{path} holds a {type(net).__name__}, not an LWL network")
-    return net
-
-
-def _log(message: str) -> None:
-    """Print above the progress bars, on stderr."""
-    tqdm.write(message, file=sys.stderr)
-
-
-def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequence], ResultLayout,
-                                                  Dict[str, Any]]:
+def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequence], ResultLayout, Dict[str, Any]]:
     """Everything a run needs, checked before any tracking starts (UsageError on any mistake)."""
+    from ltr.models.lwl.lwl_net import LWTLNet
+    from pytracking.evaluation.box2seg_method import Box2Seg
+    from pytracking.evaluation.environment import env_settings
+    from pytracking.evaluation.running import Box2SegMask, ResultLayout, claim_results, ground_truth_mask
+    from pytracking.evaluation.tracking_scores import DATA_FIELDS, load_sequences
+    from pytracking.tracker.lwl import LWL, sample_settings
+
     params = load_parameters(args.tracker, args.param)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise UsageError("--threads must be at least 1")
-        torch.set_num_threads(args.threads)
-    net_path = find_network(args.network or params.net, "LWL network")
-    box2seg_path = find_network(args.box2seg or params.box2seg_net, "box2seg network") if args.mode == "box" else None
+    set_threads(args.threads)
+    network_path = env_settings().network_path
+    net_path = find_network(args.network or params.net, network_path, "LWL network:")
+    box2seg_path = find_network(args.box2seg or params.box2seg_net, network_path, "box2seg network:") \
+        if args.mode == "box" else None
     sequences = load_sequences(args, videos=args.objects == "together")
     if args.mode == "vos":
         without = [s.name for s in sequences if s.gt_masks is None]
@@ -133,18 +104,20 @@ def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMas
             raise UsageError(f"VOS mode needs a first-frame mask, and {args.dataset} has none "
                              f"({', '.join(without[:3])}); use --mode box")
     device = pick_device(args.device, os.environ)
-    net = load_lwl(net_path)
+    net = load_checked(net_path, LWTLNet, "the LWL network", "an LWL network", backbone_pretrained=False)
     if box2seg_path is None:
         initial_mask: InitialMask = ground_truth_mask
     else:
-        box2seg = load_weights(str(box2seg_path), env_settings().network_path)
+        box2seg = load_weights(str(box2seg_path), network_path)
         initial_mask = Box2SegMask(Box2Seg(net=box2seg, device=str(device), num_frames=1, workers=1))
     run_name = (args.name or args.param) + ("_box" if args.mode == "box" else "")
     layout = ResultLayout.of(args.tracker, run_name)
     sample_size, search_area = sample_settings(net, params)
+    data = {k: getattr(args, k) for k in DATA_FIELDS}
+    if data["root"] is not None:
+        data["root"] = str(Path(data["root"]).resolve())
     info = {"tracker": args.tracker, "parameters": args.param, "mode": args.mode, "objects": args.objects,
-            "network": str(net_path),
-            "box2seg": None if box2seg_path is None else str(box2seg_path), "dataset": args.dataset,
+            "network": str(net_path), "box2seg": None if box2seg_path is None else str(box2seg_path), **data,
             "results_dir": str(layout.results_dir), "segmentation_dir": str(layout.segmentation_dir),
             "settings": {**asdict(params), "image_sample_size": list(sample_size), "search_area_scale": search_area},
             "device": str(device)}
@@ -153,7 +126,8 @@ def prepare(args: argparse.Namespace) -> Tuple[Callable[[], Tracker], InitialMas
     except ValueError as err:
         raise UsageError(str(err)) from None
     print(f"[{args.tracker}] network {net_path}, crop {sample_size[0]}x{sample_size[1]}, search area "
-          f"{search_area:g}, {args.mode} mode, on {device}; results in {layout.results_dir}", file=sys.stderr)
+          f"{search_area:g}, {args.mode} mode, on {device}; results in {layout.results_dir}, masks in "
+          f"{layout.segmentation_dir}", file=sys.stderr)
     return (lambda: LWL(net, params, device)), initial_mask, sequences, layout, info
 
 
@@ -171,9 +145,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         make_tracker, initial_mask, sequences, layout, _ = prepare(args)
     except (UsageError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout, log=_log)
+        return usage_error(err)
+    from ltr.dataset.sequence import targets_of
+    from pytracking.evaluation.running import run_sequences
+    from pytracking.evaluation.tracking_scores import (comparison_markdown, evaluate_run, run_markdown,
+                                                       write_run_summary)
+
+    try:
+        run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout,
+                            log=log)
+    except KeyboardInterrupt:
+        print(f"\n[{args.tracker}] interrupted; run the same command again to continue (sequences with results are "
+              f"skipped). Results so far: {layout.results_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     sequences = targets_of(sequences)
     result = evaluate_run(sequences, layout.results_dir, layout.segmentation_dir, args.protocol,
                           layout.results_dir.name)
@@ -187,7 +171,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"summary: {md_path} and {json_path}")
     if problems:
         print(f"\nBAD INPUT ({len(problems)}):\n  " + "\n  ".join(problems))
-    return EXIT_BAD_INPUT if problems else EXIT_OK
+    return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,7 +17,8 @@ BOX2MASK, TABLES = "pytracking/evaluation/box2mask.py", "pytracking/evaluation/t
 HELDOUT = ["--dataset", "davis16_heldout", "--sequences", "boat", "--out", "{tmp}/out"]
 
 # (script, arguments, environment, what the error line must say); {tmp} is a fresh folder, {davis16} the
-# shared DAVIS-2016 copy. An argparse mistake prints its usage line first, then the error line.
+# shared DAVIS-2016 copy, {tmp}/seq a sequence folder (one frame, groundtruth.txt). Argument mistakes too are
+# one line (not argparse's usage block).
 CASES = {
     "train: dataset not configured": (TRAIN, ["box2seg", "default"], {"BOX2SEG_YOUTUBEVOS_DIR": ""},
                                       "'youtubevos_dir' is not configured"),
@@ -27,12 +30,18 @@ CASES = {
                                       "lasot_path is not configured"),
     "annotate: root missing": (ANNOTATE, ["folder", "--root", "{tmp}/none", "--boxes", "b.txt", "--weights", "w"],
                                {}, "folder root not found: {tmp}/none"),
-    "annotate: weights missing": (ANNOTATE, ["folder", "--root", "{tmp}", "--boxes", "b", "--weights", "{tmp}/w.pth"],
+    "annotate: weights missing": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--weights", "{tmp}/w.pth"],
                                   {}, "weights {tmp}/w.pth not found"),
-    "annotate: no such device": (ANNOTATE, ["folder", "--root", "{tmp}", "--boxes", "b", "--weights", "w",
+    "annotate: no such device": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--weights", "w",
                                             "--device", "cuda:7"], {}, "--device cuda:7 is not usable here"),
-    "annotate: bad value": (ANNOTATE, ["folder", "--root", "{tmp}", "--boxes", "b", "--interval", "0"], {},
+    "annotate: bad value": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--interval", "0"], {},
                             "--interval must be at least 1"),
+    "annotate: no frames in the folder": (ANNOTATE, ["folder", "--root", "{tmp}"], {}, "no frames (.jpg"),
+    "annotate: no groundtruth.txt": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--boxes", "{tmp}/none.txt"], {},
+                                     "no boxes file {tmp}/none.txt"),
+    "annotate: output cannot be made": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--out", "{tmp}/file/x"], {},
+                                        "--out {tmp}/file/x: cannot create (Not a directory)"),
+    "annotate: bad choice": (ANNOTATE, ["lasot", "--format", "tiff"], {}, "argument --format: invalid choice"),
     "annotate: bad crop size": (ANNOTATE, ["lasot", "--crop-size", "10x10"], {}, "argument --crop-size"),
     "box2mask: maskfolder without masks": (BOX2MASK, ["--method", "maskfolder", "--root", "{davis16}", *HELDOUT],
                                            {}, "--method maskfolder needs --masks DIR"),
@@ -46,7 +55,12 @@ CASES = {
     "box2mask: bad value": (BOX2MASK, ["--method", "boxfill", "--frame-step", "0", *HELDOUT], {},
                             "--frame-step must be at least 1"),
     "box2mask: output is a file": (BOX2MASK, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT[:-1],
-                                              "{tmp}/file"], {}, "{tmp}/file"),
+                                              "{tmp}/file"], {}, "--out {tmp}/file: cannot create (File exists)"),
+    "box2mask: a dataset without masks": (BOX2MASK, ["--dataset", "folder", "--out", "{tmp}/out"], {},
+                                          "argument --dataset: invalid choice: 'folder'"),
+    "tables: unknown table": (TABLES, ["table9"], {}, "argument TABLE: invalid choice: 'table9'"),
+    "tracker: bad choice": ("pytracking/run_tracker.py", ["lwl", "default", "--dataset", "folder", "--mode", "nope"],
+                            {}, "argument --mode: invalid choice: 'nope'"),
     "tables: bad name": (TABLES, ["table2", "--weights", "Big=w.pth", "--root", "{davis16}", *HELDOUT], {},
                          "--weights 'Big=w.pth': NAME must be one of"),
     "benchmark: weights missing": ("benchmarks/annotate_speed.py", ["--weights", "{tmp}/w.pth"], {},
@@ -64,6 +78,9 @@ def test_configuration_mistake_is_one_line_and_exit_code_2(case, tmp_path, reque
     if any("{davis16}" in a for a in args):
         fill["davis16"] = str(request.getfixturevalue("davis16_root"))
     (tmp_path / "file").write_text("a file where the output folder should go\n")
+    (tmp_path / "seq").mkdir()
+    cv2.imwrite(str(tmp_path / "seq" / "00000001.jpg"), np.zeros((32, 48, 3), np.uint8))
+    (tmp_path / "seq" / "groundtruth.txt").write_text("4,4,20,10\n")
     environment = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", BOX2SEG_WORKSPACE_DIR=str(tmp_path),
                        **{k: v.format(**fill) for k, v in env.items()})
     done = subprocess.run([sys.executable, str(REPO / script), *(a.format(**fill) for a in args)], cwd=tmp_path,
@@ -72,5 +89,5 @@ def test_configuration_mistake_is_one_line_and_exit_code_2(case, tmp_path, reque
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and expected.format(**fill) in errors[0], done.stderr[-3000:]
-    if "usage:" not in done.stderr:  # not argparse's usage-and-error pair: exactly one line
-        assert errors[0] == done.stderr.strip().splitlines()[-1] and errors[0].startswith("error: ")
+    assert "usage:" not in done.stderr, done.stderr[-3000:]
+    assert errors[0] == done.stderr.strip().splitlines()[-1] and errors[0].startswith("error: ")

@@ -135,7 +135,7 @@ def dataset_root(root: Optional[PathLike], env_field: str, what: str, env=None,
                               f"({local_file} or BOX2SEG_{env_field.upper()})")
     root = Path(root)
     if not root.is_dir():
-        raise ConfigPathError(f"{what} root not found: {root}")
+        raise ConfigPathError(f"{what} root not found: {root} (where datasets come from: README, 'Official weights')")
     return root
 
 

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from pytracking.annotate.settings import STRIDE
+
 Size = Tuple[int, int]
-STRIDE = 16  # the target model's feature stride
 KERNEL = 3  # the target model's filter size
 
 
@@ -38,17 +39,6 @@ class Crop:
         sy, sx = self.out_size[0] / self.height, self.out_size[1] / self.width
         x, y, w, h = (float(v) for v in box)
         return np.array([(x - self.left) * sx, (y - self.top) * sy, w * sx, h * sy], dtype=np.float32)
-
-
-def parse_size(text: str) -> Size:
-    """'480x832' -> (480, 832) as (H, W); both must be positive multiples of 16 (the feature stride)."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"crop size must look like HxW, e.g. 480x832; got {text!r}") from None
-    if h <= 0 or w <= 0 or h % STRIDE or w % STRIDE:
-        raise ValueError(f"crop size {text!r}: H and W must be positive multiples of {STRIDE}")
-    return h, w
 
 
 def sample_centre(pos: Sequence[float], scale: float, out_size: Size) -> np.ndarray:

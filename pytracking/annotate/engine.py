@@ -34,30 +34,13 @@ from ltr.data.image_loader import ImageReadError, imread_rgb
 from ltr.data.transforms import normalize_image
 from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.object_encoder import ObjectEncoding
-from ltr.models.meta.steepestdescent import check_solver
+from ltr.models.meta.solvers import check_solver
 from pytracking.annotate.crop import Crop, Size, crop_frame, paste_mask
+from pytracking.annotate.settings import AnnotateSettings
 from pytracking.annotate.windows import lattice_windows
 
 Item = TypeVar("Item")
 Out = TypeVar("Out")
-
-
-@dataclass
-class AnnotateSettings:
-    """Inference parameters; the defaults are the paper's (facts §3.5 with Δ = 15)."""
-
-    num_frames: int = 9  # T: frames per temporal window
-    interval: int = 15  # Δ: frames between window slots
-    iters: int = 15  # steepest-descent iterations of both aggregation stages
-    search_area: float = 4.0
-    crop_size: Size = (480, 832)  # (H, W) of the network input
-    batch_windows: int = 4  # windows segmented together
-    cache: bool = True  # compute per-frame parts once per sequence
-    bf16: bool = False  # autocast to bfloat16 (for CUDA)
-    workers: int = 4  # threads reading and cropping frames
-    solver: str = "gemm"  # steepest descent of S: batched matmuls, or "double_backward" (the official maths)
-    fast: bool = False  # share each frame's stage-1 mask between its windows (an approximation)
-    channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
 
 
 def settings_for(net: torch.nn.Module, **given) -> AnnotateSettings:

@@ -13,13 +13,12 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 from ltr.data.image_loader import PathLike
 from ltr.dataset.davis import davis_videos
-from ltr.dataset.folder import read_folder
+from ltr.dataset.folder import find_folder, read_folder
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
 from ltr.dataset.sequence import SequenceError, VideoSequence
 from ltr.dataset.vos_base import TrackingDataset, read_vos_video, restrict
-
-DATASETS = ("lasot", "got10k", "davis", "youtubevos", "folder")
+from pytracking.annotate.settings import SOURCES
 
 
 class TrackingSource:
@@ -58,7 +57,7 @@ class VOSSource:
 
 
 class FolderSource:
-    """Frames in a folder and a boxes file: one unit."""
+    """Frames in a folder and a boxes file (read by ``ltr.dataset.folder.read_folder``): one unit."""
 
     name = "folder"
 
@@ -71,6 +70,13 @@ class FolderSource:
 
     def load(self, unit: str) -> List[VideoSequence]:
         return [read_folder(self.root, self.box_file, unit)]
+
+
+def sequence_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional[str] = None) -> FolderSource:
+    """One sequence folder, as every tool takes it (where the frames and boxes file are:
+    ``ltr.dataset.folder.find_folder``), named ``name`` or after the folder."""
+    frames, box_file, default_name = find_folder(root, boxes)
+    return FolderSource(frames, box_file, name or default_name)
 
 
 Source = Union[TrackingSource, VOSSource, FolderSource]
@@ -101,11 +107,9 @@ def make_source(dataset: str, root: PathLike, sequences: Optional[Sequence[str]]
         source = VOSSource("youtubevos", split_dir / "JPEGImages", split_dir / "Annotations",
                            _annotated_videos(split_dir / "Annotations", "youtubevos"), every_frame_annotated=False)
     elif dataset == "folder":
-        if boxes is None:
-            raise ValueError("the folder source needs --boxes (one x,y,w,h line per frame)")
-        source = FolderSource(root, Path(boxes), name)
+        source = sequence_folder(root, boxes, name)
     else:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {DATASETS}")
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {SOURCES}")
     units = source.units()
     if sequences is not None and dataset not in ("lasot", "got10k"):
         units = restrict(units, sequences, f"{dataset} at {root}")

@@ -2,6 +2,7 @@
 
 Layout under ``--out`` (masks exactly as pytracking's LasotVOS / Got10kVOS read them):
     <dataset>_masks/<sequence>/<frame>.png   palette PNG, background 0, foreground 1 (shown dark red)
+    <dataset>_coco/<sequence>.json           with --format coco/both: COCO-style run-length masks
     done/<dataset>/<unit>.json               written last: the unit is complete (per-sequence stats)
     vis/<dataset>/<sequence>/<frame>.jpg     with --vis: overlays, and vis/<dataset>/<sequence>.mp4
     summaries/<dataset>-<time>-shard<i>of<n>.json
@@ -122,6 +123,9 @@ class OutputLayout:
     def vis_dir(self, sequence: str) -> Path:
         return self.out / "vis" / self.dataset / sequence
 
+    def coco_file(self, sequence: str) -> Path:
+        return self.out / f"{self.dataset}_coco" / f"{sequence}.json"
+
     def video(self, sequence: str) -> Path:
         return self.out / "vis" / self.dataset / f"{sequence}.mp4"
 
@@ -146,6 +150,31 @@ class OutputLayout:
         return self.out / "summaries" / f"{self.dataset}-{stamp}-shard{shard}of{num_shards}.json"
 
 
+def coco_rle(mask: np.ndarray) -> Dict:
+    """A binary mask as COCO's compressed run-length encoding ({"size": [H, W], "counts": str})."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def coco_document(seq: VideoSequence, rles: Dict[int, Tuple[Dict, int]]) -> Dict:
+    """One sequence in COCO's format: an image per frame (``file_name``: the mask PNG's name, ``frame``:
+    the source frame), one annotation per frame (category 1, the target; an empty mask has area 0)."""
+    images, annotations = [], []
+    for i in sorted(rles):
+        rle, area = rles[i]
+        height, width = rle["size"]
+        images.append({"id": i + 1, "file_name": seq.mask_names[i], "frame": seq.frames[i].name,
+                       "height": height, "width": width})
+        box = seq.boxes[i]
+        annotations.append({"id": i + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0,
+                            "segmentation": rle, "area": area,
+                            "bbox": [float(v) for v in box] if np.isfinite(box).all() else None})
+    return {"info": {"sequence": seq.name}, "images": images, "annotations": annotations,
+            "categories": [{"id": 1, "name": "target"}]}
+
+
 def write_json(path: Path, content: Dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(content, indent=1)))
@@ -154,9 +183,12 @@ def write_json(path: Path, content: Dict) -> None:
 class SequenceWriter:
     """Writes one target sequence's masks (and overlays) on a thread pool and collects its stats."""
 
-    def __init__(self, layout: OutputLayout, seq: VideoSequence, pool: ThreadPoolExecutor, vis: bool):
+    def __init__(self, layout: OutputLayout, seq: VideoSequence, pool: ThreadPoolExecutor, vis: bool,
+                 formats: Sequence[str] = ("png",)):
         self.seq, self.pool = seq, pool
-        self.mask_dir = layout.mask_dir(seq.name)
+        self.mask_dir = layout.mask_dir(seq.name) if "png" in formats else None
+        self.coco_file = layout.coco_file(seq.name) if "coco" in formats else None
+        self.rles: Dict[int, Tuple[Dict, int]] = {}
         self.vis_dir = layout.vis_dir(seq.name) if vis else None
         self.video = layout.video(seq.name)
         for folder in (self.mask_dir, self.vis_dir):
@@ -198,7 +230,10 @@ class SequenceWriter:
             self.fills.append(fill)
             if suspicious:
                 self.suspicious.append(self.seq.mask_names[i])
-        self._submit(write_mask, self.mask_dir / self.seq.mask_names[i], mask)
+        if self.mask_dir is not None:
+            self._submit(write_mask, self.mask_dir / self.seq.mask_names[i], mask)
+        if self.coco_file is not None:
+            self.rles[i] = coco_rle(mask), int(mask.sum())
         if self.vis_dir is not None:
             self._submit(write_overlay, self.seq.frames[i], mask, self.seq.boxes[i],
                          self.vis_dir / f"{Path(self.seq.mask_names[i]).stem}.jpg")
@@ -222,6 +257,8 @@ class SequenceWriter:
             pictures = [p for p in pictures if p.is_file()]
             if pictures:
                 write_video(pictures, self.video)
+        if self.coco_file is not None:
+            write_json(self.coco_file, coco_document(self.seq, self.rles))
         return {"sequence": self.seq.name, "frames": len(self.seq), "masks": len(self.fills),
                 "skipped": self.skipped, "mean_fill": float(np.mean(self.fills)) if self.fills else None,
                 "suspicious": self.suspicious, "problems": self.problems, "notes": list(notes)}

@@ -17,7 +17,7 @@ from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from ltr.dataset.sequence import VideoSequence
 from pytracking.annotate.engine import Annotator, settings_for
-from pytracking.annotate.run import load_weights, pick_device
+from pytracking.utils.cli import load_weights, pick_device
 from pytracking.evaluation.environment import env_settings
 
 

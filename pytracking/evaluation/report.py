@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pytracking.evaluation.baselines import Method
+from pytracking.utils.cli import progress_bar
 from pytracking.evaluation.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
                                           region_similarity, sequence_statistics)
 from ltr.data.image_loader import ImageReadError, PathLike
@@ -65,8 +66,8 @@ def evaluate_method(method: Method, sequences: Sequence[VideoSequence], protocol
         raise ValueError(f"need at least one sequence and unique sequence names, got {names}")
     per_seq: Dict[str, Dict[str, Any]] = {}
     failed: Dict[str, str] = {}
-    with tqdm(total=sum(len(s) for s in sequences), desc=f"{method_name(method)} [{protocol}]", unit="frame",
-              disable=not progress) as bar:
+    with progress_bar(total=sum(len(s) for s in sequences), enabled=progress,
+                      desc=f"{method_name(method)} [{protocol}]", unit="frame") as bar:
         for seq in sequences:
             try:
                 if seq.error:

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-from tqdm import tqdm
 
 from ltr.data.image_loader import ImageReadError
 from ltr.dataset.sequence import VideoSequence, box_from_mask
@@ -38,6 +37,7 @@ from pytracking.evaluation.baselines import box_mask
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
 from pytracking.tracker.base import Tracker, soft_aggregate
+from pytracking.utils.cli import progress_bar
 
 MODES = ("vos", "box")
 OBJECTS = ("together", "separate")  # a video's objects: tracked together and merged, or one at a time
@@ -157,7 +157,7 @@ def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask
     times[start] = time.perf_counter() - tic
     box = boxes[start] = seq.boxes[start]
     write_mask(mask_dir / f"{seq.frames[start].stem}.png", out.mask)
-    for i in tqdm(range(start + 1, n), desc=seq.name, unit="frame", leave=False, disable=not progress):
+    for i in progress_bar(range(start + 1, n), progress, desc=seq.name, unit="frame", leave=False):
         try:
             image = seq.frame(i)
         except ImageReadError as err:
@@ -227,7 +227,7 @@ def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode:
     problems: List[str] = []
     empty = np.zeros(size, dtype=bool)
     first = min((obj.start for obj in objects), default=len(video))
-    for i in tqdm(range(first, len(video)), desc=video.name, unit="frame", leave=False, disable=not progress):
+    for i in progress_bar(range(first, len(video)), progress, desc=video.name, unit="frame", leave=False):
         image, error = None, None
         try:
             image = video.frame(i)
@@ -288,7 +288,7 @@ def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[Video
     """Track every sequence that has no results yet (a new tracker for each object; the objects of a
     video with several together); records, failures and counts."""
     run: Dict[str, Any] = {"sequences": [], "failed": [], "already_done": 0}
-    for seq in tqdm(sequences, desc=f"{layout.results_dir.name} [{mode}]", unit="seq", disable=not progress):
+    for seq in progress_bar(sequences, progress, desc=f"{layout.results_dir.name} [{mode}]", unit="seq"):
         names = [target.name for target in seq.targets()]
         if names and all(layout.box_file(name).is_file() for name in names):
             run["already_done"] += 1

@@ -18,7 +18,6 @@ box2mask.py: 0, 1 when some sequence failed (named in the tables), 2 on usage er
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,11 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from ltr.models.box2seg.aggregation import AGGREGATIONS
 from ltr.models.box2seg.box2seg_net import VARIANTS, Box2SegNet
-from pytracking.annotate.run import UsageError
-from pytracking.evaluation.box2mask import (EXIT_USAGE, Run, add_data_arguments, add_inference_arguments,
-                                            baseline_run, box2seg_runs, evaluate_runs, finish, inference_settings,
-                                            load_box2seg, load_sequences, run_context)
+from pytracking.evaluation.box2mask_runs import (Run, add_box2seg_arguments, add_data_arguments, baseline_run,
+                                                 box2seg_runs, box2seg_settings, evaluate_runs, finish, load_sequences,
+                                                 run_context)
+from pytracking.evaluation.environment import env_settings
+from pytracking.utils.cli import Parser, UsageError, load_weights, output_folder, set_threads, usage_error
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,8 @@ TABLES: Dict[str, Table] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tables.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> Parser:
+    p = Parser(prog="tables.py", description=__doc__)
     commands = p.add_subparsers(dest="table", required=True, metavar="TABLE")
     for name, table in TABLES.items():
         sub = commands.add_parser(name, help=table.title, description=table.title)
@@ -70,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--num-frames", type=int, nargs="+", default=list(table.frame_counts), metavar="T",
                          help=f"numbers of frames T (default {' '.join(map(str, table.frame_counts))})")
         add_data_arguments(sub)
-        add_inference_arguments(sub)
+        add_box2seg_arguments(sub)
     return p
 
 
@@ -93,7 +92,7 @@ def table_runs(table: Table, weights: Dict[str, str], frame_counts: Sequence[int
     """Baseline runs, then every checkpoint at every T; a checkpoint must be what its name says."""
     runs = [baseline_run(b) for b in table.baselines]
     for name, path in weights.items():
-        net = load_box2seg(path)
+        net = load_weights(path, env_settings().network_path)
         if table.property_of is not None and table.property_of(net) != name:
             raise UsageError(f"--weights {name}={path}: that checkpoint holds {table.property_of(net)!r}, not {name!r}")
         runs += box2seg_runs(net, name, frame_counts, settings)
@@ -104,16 +103,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     table = TABLES[args.table]
     try:
-        settings = inference_settings(args)
+        settings = box2seg_settings(args)
+        set_threads(args.threads)
         sequences = load_sequences(args)
         weights = named_weights(table, args.weights)
         runs = table_runs(table, weights, args.num_frames, settings)
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. an output folder that cannot be made
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    rows = evaluate_runs(runs, sequences, args.protocol, args.out)
-    return finish(rows, args.out, args.table, f"{table.title} ({args.dataset})",
+        out = output_folder(args.out)
+    except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
+        return usage_error(err)
+    rows = evaluate_runs(runs, sequences, args.protocol, out)
+    return finish(rows, out, args.table, f"{table.title} ({args.dataset})",
                   run_context(args, sequences, weights, runs), table.plot)
 
 

@@ -1,11 +1,12 @@
 """Score tracking runs and put several side by side: box measures always, J and F where the dataset has
 ground-truth masks and the run wrote masks.
 
-    python pytracking/evaluation/tracking_report.py --results RUN_DIR [LABEL=RUN_DIR ...] \\
-        --dataset davis16_heldout --out DIR [--protocol davis] [--root R] [--sequences S ...]
+    python pytracking/evaluation/tracking_report.py --results RUN_DIR [LABEL=RUN_DIR ...] --out DIR
+        [--protocol davis] [--dataset davis16_heldout --root R --sequences S ...]
 
 A run folder is ``<results_path>/<tracker>/<run>`` as run_tracker.py writes it; its run.json names the
-folder of its masks. Writes <out>/tracking_report.json (everything, per sequence too),
+folder of its masks and the data it ran on (dataset, root, resolution, sequences, boxes), which is
+used when --dataset is not given. Writes <out>/tracking_report.json (everything, per sequence too),
 <out>/tracking_report.md (one row per run: AO, SR0.5, SR0.75 (GOT-10k), AUC, Precision,
 NormPrecision (LaSOT), J/F/J&F means) and <out>/success_plot.png (success curves, AUC in the legend).
 Which frames count is explained in tracking_metrics.py; a sequence without results counts as lost
@@ -13,234 +14,72 @@ Which frames count is explained in tracking_metrics.py; a sequence without resul
 """
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np
-
-from ltr.data.image_loader import ImageReadError, PathLike
-from ltr.data.tracking_files import read_boxes
-from ltr.dataset.sequence import VideoSequence, targets_of
-from pytracking.annotate.run import UsageError
-from pytracking.evaluation.baselines import MaskFolder
-from pytracking.evaluation.datasets import DATASETS, load_folder, load_videos
-from pytracking.evaluation.metrics import PROTOCOLS
-from pytracking.evaluation.report import evaluate_method, plot_curve
-from pytracking.evaluation.tracking_metrics import (MEASURES, OVERLAP_THRESHOLDS, dataset_measures,
-                                                    sequence_measures, thresholds)
-
-EXIT_OK, EXIT_USAGE = 0, 2
-MASK_MEASURES = ("J-mean", "F-mean", "J&F-mean")
-COLUMNS = MEASURES + MASK_MEASURES
+from pytracking.utils.cli import (EXIT_OK, Parser, UsageError, add_protocol_argument, output_folder, set_threads,
+                                  usage_error)
 
 
-# ---- data ---------------------------------------------------------------------------------------------
-
-def add_dataset_arguments(p: argparse.ArgumentParser) -> None:
-    """--dataset, --root, --resolution, --sequences, --boxes (shared with run_tracker.py)."""
-    g = p.add_argument_group("data")
-    g.add_argument("--dataset", required=True, metavar="NAME",
-                   help="; ".join(f"{k}: {v.description}" for k, v in DATASETS.items()))
-    g.add_argument("--root", help="dataset root (default: from pytracking/evaluation/local.py); folder: the frames")
-    g.add_argument("--resolution", help="DAVIS resolution folder (default 480p; davis16_heldout 240p)")
-    g.add_argument("--sequences", "--sequence", nargs="+", metavar="S", help="only these sequences")
-    g.add_argument("--boxes", help="folder: the boxes file (default: groundtruth.txt beside the frames)")
-
-
-def load_sequences(args: argparse.Namespace, videos: bool = False) -> List[VideoSequence]:
-    """The chosen dataset's sequences, one per object (``videos``: one per video, with its objects);
-    UsageError (one line) for any configuration mistake."""
-    if args.dataset not in DATASETS:
-        raise UsageError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
-    if args.boxes and args.dataset != "folder":
-        raise UsageError("--boxes applies to the folder dataset only")
-    try:
-        if args.dataset == "folder" and args.boxes:
-            if not args.root:
-                raise UsageError("the folder dataset needs --root (the frames folder)")
-            sequences = load_folder(args.root, args.boxes)
-        else:
-            sequences = load_videos(args.dataset, args.root, args.resolution, args.sequences)
-    except (ValueError, FileNotFoundError) as err:
-        raise UsageError(str(err)) from None
-    sequences = sequences if videos else targets_of(sequences)
-    if not sequences:
-        raise UsageError(f"no sequences in {args.dataset}")
-    return sequences
-
-
-def read_predictions(path: Path, n: int) -> Optional[np.ndarray]:
-    """The (n, 4) boxes of a result file (zero-size or unreadable rows: NaN); None when it does not exist."""
-    if not path.is_file():
-        return None
-    boxes, _ = read_boxes(path)
-    if len(boxes) != n:
-        raise ValueError(f"{path}: {len(boxes)} boxes for {n} frames")
-    return boxes
-
-
-def _image_size(seq: VideoSequence) -> Optional[Tuple[int, int]]:
-    try:
-        return seq.image_size
-    except ImageReadError:
-        return None
-
-
-# ---- evaluation ---------------------------------------------------------------------------------------
-
-def evaluate_run(sequences: Sequence[VideoSequence], results_dir: PathLike, segmentation_dir: Optional[PathLike],
-                 protocol: str = "davis", label: Optional[str] = None) -> Dict[str, Any]:
-    """Box measures of a run's results and, when every sequence has ground-truth masks and the run has a
-    masks folder, J and F under ``protocol``. Returns {"label", "results_dir", "segmentation_dir",
-    "protocol", "measures" (dataset values and curves), "sequences" (per sequence), "missing" (no results),
-    "unscored" (masks that could not be scored, with why: counted as J = F = 0)}."""
-    results_dir = Path(results_dir)
-    per_seq: Dict[str, Dict[str, Any]] = {}
-    missing = []
-    for seq in sequences:
-        pred = read_predictions(results_dir / f"{seq.name}.txt", len(seq))
-        if pred is None:
-            missing.append(seq.name)
-            pred = np.full((len(seq), 4), np.nan)
-        per_seq[seq.name] = sequence_measures(pred, seq.boxes, seq.visible, _image_size(seq))
-    measures = dataset_measures(per_seq)
-    unscored: Dict[str, str] = {}
-    if segmentation_dir is not None and all(s.gt_masks is not None for s in sequences):
-        vos = evaluate_method(MaskFolder(segmentation_dir), sequences, protocol, progress=False)
-        unscored = {name: why for name, why in vos["failed"].items() if name not in missing}
-        for m in ("J", "F"):
-            measures.update({f"{m}-{k}": v for k, v in vos["dataset"][m].items()})
-            for name, entry in per_seq.items():  # a sequence whose masks could not be read scores 0
-                entry[f"{m}-mean"] = vos["sequences"][name][m]["mean"] if name in vos["sequences"] else 0.0
-            measures[f"{m}-mean"] = float(np.mean([entry[f"{m}-mean"] for entry in per_seq.values()]))
-        measures["J&F-mean"] = (measures["J-mean"] + measures["F-mean"]) / 2
-        for entry in per_seq.values():
-            entry["J&F-mean"] = (entry["J-mean"] + entry["F-mean"]) / 2
-    return {"label": label or results_dir.name, "results_dir": str(results_dir),
-            "segmentation_dir": None if segmentation_dir is None else str(segmentation_dir), "protocol": protocol,
-            "measures": measures, "sequences": per_seq, "missing": missing, "unscored": unscored,
-            "thresholds": thresholds()}
-
-
-def _cell(value: Any) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-
-
-def _columns(rows: Sequence[Mapping[str, Any]]) -> Tuple[str, ...]:
-    return tuple(c for c in COLUMNS if any(c in r for r in rows))
-
-
-def _table(header: str, rows: Sequence[Tuple[str, Mapping[str, Any]]]) -> List[str]:
-    cols = _columns([r for _, r in rows])
-    lines = [f"| {header} | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
-    lines += [f"| {label} | " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for label, r in rows]
-    return lines
-
-
-def _notes(result: Mapping[str, Any]) -> List[str]:
-    m = result["measures"]
-    lines = [f"{m['n_sequences']} sequences, {m['frames_scored']} frames scored (LaSOT measures), "
-             f"{m['got10k_frames_scored']} (GOT-10k measures: the initial frame skipped)"
-             + (f"; J/F under protocol '{result['protocol']}' ({PROTOCOLS[result['protocol']]})"
-                if "J-mean" in m else "; no J/F (no ground-truth masks or no masks folder)") + "."]
-    if result["missing"]:
-        lines.append(f"No results for {len(result['missing'])} sequence(s), counted as lost: "
-                     + ", ".join(result["missing"]) + ".")
-    for name, why in result.get("unscored", {}).items():
-        lines.append(f"{name}: masks not scored, counted as J = F = 0 ({why}).")
-    return lines
-
-
-def run_markdown(result: Mapping[str, Any]) -> str:
-    """One run: a row per sequence and the dataset row."""
-    rows = [(name, entry) for name, entry in result["sequences"].items()]
-    lines = [f"# {result['label']}", "", *_notes(result), ""]
-    lines += _table("Sequence", rows + [("**Dataset**", result["measures"])])
-    return "\n".join(lines) + "\n"
-
-
-def comparison_markdown(results: Sequence[Mapping[str, Any]], dataset: str) -> str:
-    """Several runs: a row per run."""
-    lines = [f"# Tracking on {dataset}", ""]
-    for r in results:
-        lines += [f"- {r['label']} ({r['results_dir']}): " + " ".join(_notes(r))]
-    lines.append("")
-    lines += _table("Run", [(r["label"], r["measures"]) for r in results])
-    return "\n".join(lines) + "\n"
-
-
-def write_json(path: Path, content: Any) -> Path:
-    """JSON with NaN written as null (valid JSON for every reader)."""
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(clean(content), indent=1))
-    return path
-
-
-def write_run_summary(result: Mapping[str, Any], out_dir: PathLike, dataset: str) -> Tuple[Path, Path]:
-    """<out_dir>/summary_<dataset>.json and .md of one run."""
-    out_dir = Path(out_dir)
-    md = out_dir / f"summary_{dataset}.md"
-    md.write_text(run_markdown(result))
-    return write_json(out_dir / f"summary_{dataset}.json", {"dataset": dataset, **result}), md
-
-
-def plot_success(results: Sequence[Mapping[str, Any]], path: PathLike) -> Path:
-    """Success curves (share of frames with IoU > threshold) of several runs, AUC in the legend."""
-    series = {f"{r['label']} [{r['measures']['AUC']:.3f}]": r["measures"]["success"] for r in results}
-    return plot_curve(OVERLAP_THRESHOLDS, series, path, "overlap threshold", "success rate")
-
-
-# ---- command line ---------------------------------------------------------------------------------------
-
-def parse_run(spec: str) -> Tuple[str, Path, Optional[Path]]:
-    """'[LABEL=]DIR' -> (label, results folder, masks folder from its run.json or None)."""
+def parse_run(spec: str) -> Tuple[str, Path, Dict[str, Any]]:
+    """'[LABEL=]DIR' -> (label, results folder, its run.json or {})."""
     label, _, folder = spec.rpartition("=")
     results_dir = Path(folder)
     if not results_dir.is_dir():
         raise UsageError(f"--results: no folder {results_dir}")
     run_file = results_dir / "run.json"
-    masks = json.loads(run_file.read_text()).get("segmentation_dir") if run_file.is_file() else None
-    return label or results_dir.name, results_dir, None if masks is None else Path(masks)
+    return label or results_dir.name, results_dir, json.loads(run_file.read_text()) if run_file.is_file() else {}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tracking_report.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def recorded_data(args, runs: Sequence[Tuple[str, Path, Dict[str, Any]]]) -> None:
+    """Without --dataset, the data the first run's run.json records (--root etc. given still apply)."""
+    from pytracking.evaluation.tracking_scores import DATA_FIELDS
+
+    if args.dataset is not None:
+        return
+    recorded = next((info for _, _, info in runs if info.get("dataset")), None)
+    if recorded is None:
+        raise UsageError("--dataset is needed: no run.json in the --results folders records it")
+    for field in DATA_FIELDS:
+        if getattr(args, field) is None:
+            setattr(args, field, recorded.get(field))
+    print(f"[report] data from run.json: {', '.join(f'{k} {recorded.get(k)}' for k in DATA_FIELDS if recorded.get(k))}",
+          file=sys.stderr)
+
+
+def build_parser() -> Parser:
+    from pytracking.evaluation.tracking_scores import add_dataset_arguments
+
+    p = Parser(prog="tracking_report.py", description=__doc__)
     p.add_argument("--results", nargs="+", required=True, metavar="[LABEL=]DIR",
                    help="run folders <results_path>/<tracker>/<run> (label: the folder's name)")
-    add_dataset_arguments(p)
-    p.add_argument("--protocol", default="davis", choices=list(PROTOCOLS),
-                   help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items()))
+    add_dataset_arguments(p, required=False, default_help=" (default: what the first run's run.json records)")
+    add_protocol_argument(p)
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--threads", type=int, help="CPU threads of OpenCV and PyTorch (default: their choice)")
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    from pytracking.evaluation.tracking_scores import (comparison_markdown, evaluate_run, load_sequences,
+                                                       plot_success, write_json)
+
     try:
+        set_threads(args.threads)
         runs = [parse_run(spec) for spec in args.results]
+        recorded_data(args, runs)
         sequences = load_sequences(args)
-        results = [evaluate_run(sequences, folder, masks, args.protocol, label) for label, folder, masks in runs]
+        results = [evaluate_run(sequences, folder, info.get("segmentation_dir"), args.protocol, label)
+                   for label, folder, info in runs]
+        out = output_folder(args.out)
     except (UsageError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    out = Path(args.out)
+        return usage_error(err)
     json_path = write_json(out / "tracking_report.json", {"dataset": args.dataset, "runs": results})
     md_path = out / "tracking_report.md"
     md_path.write_text(comparison_markdown(results, args.dataset))

@@ -12,6 +12,7 @@ from ltr.data.image_loader import imread_mask
 from pytracking.annotate.crop import box_region
 from pytracking.evaluation.datasets import load_folder
 from ltr.dataset.sequence import box_from_mask
+from pytracking.evaluation.tracking_report import main as tracking_report
 from pytracking.run_tracker import main
 from tracking_helpers import DAVIS_FRAMES, read_png, read_rows
 
@@ -46,9 +47,15 @@ def test_box_mode_on_the_bag_sequence(env, bag_clip, tiny_lwl, positive_box2seg,
     run = json.loads((results / "run.json").read_text())
     assert run["mode"] == "box" and run["segmentation_dir"] == str(masks.parent)
     assert run["settings"]["image_sample_size"] == [64, 112]
+    assert run["dataset"] == "folder" and run["root"] == str(bag_clip.resolve())
     summary = json.loads((results / "summary_folder.json").read_text())
     assert summary["measures"]["frames_scored"] == 20 and "J-mean" not in summary["measures"]
     assert "| **Dataset** |" in capsys.readouterr().out
+    # the report needs only the run folder: the data comes from its run.json
+    assert tracking_report(["--results", str(results), "--out", str(env["results"] / "report")]) == 0
+    report = json.loads((env["results"] / "report" / "tracking_report.json").read_text())
+    assert report["dataset"] == "folder" and report["runs"][0]["measures"]["AO"] == summary["measures"]["AO"]
+    assert f"data from run.json: dataset folder, root {bag_clip.resolve()}" in capsys.readouterr().err
 
     # the box file marks a finished sequence: a second run skips it and changes nothing
     before = {p: p.stat().st_mtime_ns for p in [results / "bag.txt", *pngs]}

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import faults
-from pytracking.run_tracker import EXIT_BAD_INPUT, EXIT_OK, main
+from pytracking.run_tracker import main
+from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS
 from tracking_helpers import DAVIS_FRAMES, copy_clip, read_png, read_rows
 
 FRAMES = 8  # of the bag clip; the DAVIS clip has DAVIS_FRAMES
@@ -69,7 +70,7 @@ def check_completed(results: Path, masks: Path, sequence: str, frames: int) -> n
 def check_reported(needle: str, code: int, out: str, err: str, results: Path, dataset: str) -> Dict:
     """Exit code 1; ``needle`` (a file, or file:line) in the log (stderr), in the BAD INPUT list
     (stdout) and in the problems of summary_<dataset>.json; returns the summary."""
-    assert code == EXIT_BAD_INPUT, err[-2000:]
+    assert code == EXIT_PROBLEMS, err[-2000:]
     assert needle in err, err[-2000:]
     assert "BAD INPUT" in out and needle in out.split("BAD INPUT", 1)[1], out[-2000:]
     summary = json.loads((results / f"summary_{dataset}.json").read_text())

@@ -16,15 +16,9 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from ltr.models.meta.solvers import check_solver
+
 TensorList = List[torch.Tensor]
-SOLVERS = ("gemm", "double_backward")
-
-
-def check_solver(solver: str) -> str:
-    """``solver`` if it names one of ``SOLVERS``, else a ValueError."""
-    if solver not in SOLVERS:
-        raise ValueError(f"unknown steepest-descent solver {solver!r}; choose from {SOLVERS}")
-    return solver
 
 
 def _sum_except(t: torch.Tensor, dim: int) -> torch.Tensor:

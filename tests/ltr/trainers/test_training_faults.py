@@ -19,6 +19,7 @@ import faults  # noqa: E402
 from tiny import tiny_settings  # noqa: E402
 
 from ltr import run_training  # noqa: E402
+from pytracking.utils.cli import EXIT_PROBLEMS  # noqa: E402
 from ltr.data.image_loader import imread_mask  # noqa: E402
 from ltr.data.processing import mask_to_box  # noqa: E402
 from ltr.dataset.lasot import Lasot  # noqa: E402
@@ -72,7 +73,7 @@ def test_damaged_samples_are_replaced_counted_logged_and_training_goes_on(tmp_pa
     with pytest.warns(UserWarning, match="bear-2"), pytest.warns(UserWarning, match="groundtruth.txt:5"):
         code = run_training.main(["box2seg", "faulty_test", "--workspace", str(workspace)])
 
-    assert code == run_training.EXIT_SKIPPED
+    assert code == EXIT_PROBLEMS
     err = capsys.readouterr().err
     assert "samples were replaced because their data could not be read" in err and "train_log.jsonl" in err
     assert "1 bad annotations were found" in err

@@ -15,7 +15,8 @@ import pytest
 from annotate_helpers import SMALL_ARGS, read_masks, read_png, write_got10k, write_lasot
 from pytracking.annotate import writer
 from pytracking.annotate.crop import box_region
-from pytracking.annotate.run import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, main
+from pytracking.annotate.run import main
+from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -71,7 +72,7 @@ def test_got10k_layout_and_a_sequence_without_files(tmp_path, checkpoints, clips
     with open(root / "list.txt", "a") as f:
         f.write("GOT-10k_Train_000002\n")  # listed, but its folder is missing
     out = tmp_path / "out"
-    assert annotate("got10k", root, out, checkpoints["positive"]) == EXIT_SKIPPED
+    assert annotate("got10k", root, out, checkpoints["positive"]) == EXIT_PROBLEMS
     masks = read_masks(out / "got10k_masks")
     assert sorted(masks) == [f"GOT-10k_Train_000001/{i:08d}.png" for i in range(1, 7)]
     empty = [i for i in range(6) if not masks[f"GOT-10k_Train_000001/{i + 1:08d}.png"].any()]
@@ -163,7 +164,7 @@ def test_bad_input_is_reported_skipped_and_the_job_goes_on(tmp_path, checkpoints
     write_lasot(root, "good-1", clips["car-turn"])
     out = tmp_path / "out"
 
-    assert annotate("lasot", root, out, checkpoints["positive"]) == EXIT_SKIPPED
+    assert annotate("lasot", root, out, checkpoints["positive"]) == EXIT_PROBLEMS
     log = "".join(capsys.readouterr())
     for where in (f"{gt}:3", f"{gt}:5", f"{gt}:6", f"{gt}:7", f"{gt}:8", "00000002.jpg", "00000004.jpg",
                   f"{short / 'groundtruth.txt'}: 4 lines for 6 frames"):
@@ -256,3 +257,64 @@ def test_folder_cli_on_the_real_vot_bag(vot_bag_root, tmp_path, checkpoints):
     assert len(list((out / "vis" / "folder" / "bag").glob("*.jpg"))) == 10
     assert (out / "vis" / "folder" / "bag.mp4").stat().st_size > 0
     assert read_png(out / "folder_masks" / "bag" / "00000001.png").dtype == np.uint8
+
+
+def test_coco_masks_decode_to_the_png_masks(lasot_root, tmp_path, checkpoints):
+    from pycocotools import mask as mask_utils
+
+    out = tmp_path / "out"
+    assert annotate("lasot", lasot_root, out, checkpoints["balanced"], "--format", "both") == EXIT_OK
+    pngs = read_masks(out / "lasot_masks")
+    for name in ("bear-1", "boat-1", "car-2"):
+        document = json.loads((out / "lasot_coco" / f"{name}.json").read_text())
+        assert [im["file_name"] for im in document["images"]] == [f"{i:08d}.png" for i in range(1, 7)]
+        assert [im["frame"] for im in document["images"]] == [f"{i:08d}.jpg" for i in range(1, 7)]
+        for image, ann in zip(document["images"], document["annotations"]):
+            assert ann["image_id"] == image["id"] and ann["category_id"] == 1
+            rle = dict(ann["segmentation"], counts=ann["segmentation"]["counts"].encode("ascii"))
+            decoded = mask_utils.decode(rle)
+            png = pngs[f"{name}/{image['file_name']}"]
+            np.testing.assert_array_equal(decoded, png, err_msg=f"{name}/{image['file_name']}")
+            assert ann["area"] == int(png.sum()) and [image["height"], image["width"]] == list(png.shape)
+    assert any(m.any() for m in pngs.values()) and any(not m.all() for m in pngs.values())
+    out_coco = tmp_path / "coco_only"
+    assert annotate("lasot", lasot_root, out_coco, checkpoints["balanced"], "--format", "coco") == EXIT_OK
+    assert not (out_coco / "lasot_masks").exists()
+    assert (out_coco / "lasot_coco" / "bear-1.json").read_text() == (out / "lasot_coco" / "bear-1.json").read_text()
+
+
+def test_folder_is_the_sequence_folder(vot_bag_root, tmp_path, checkpoints, capsys):
+    """The sequence folder as every tool takes it: frames in imgs/, groundtruth.txt (VOT polygons) beside;
+    masks go to folder_masks/<sequence name>/, and the run says where at its start and its end."""
+    seq = tmp_path / "bag"
+    (seq / "imgs").mkdir(parents=True)
+    for f in sorted((vot_bag_root / "imgs").glob("*.jpg"))[:6]:
+        shutil.copy(f, seq / "imgs" / f.name)
+    (seq / "groundtruth.txt").write_text("".join((vot_bag_root / "groundtruth.txt").read_text().splitlines(True)[:6]))
+    out = tmp_path / "out"
+    assert main(["folder", "--root", str(seq), "--out", str(out), "--weights", str(checkpoints["positive"]),
+                 *SMALL_ARGS]) == EXIT_OK
+    masks = read_masks(out / "folder_masks")
+    assert sorted(masks) == [f"bag/{i:08d}.png" for i in range(1, 7)] and all(m.any() for m in masks.values())
+    captured = capsys.readouterr()
+    assert f"masks to {out / 'folder_masks' / '<sequence>'}" in captured.err
+    assert f"masks: {out / 'folder_masks' / '<sequence>'}" in captured.out
+    boxes = tmp_path / "other.txt"  # --boxes still overrides groundtruth.txt
+    boxes.write_text("nan,nan,nan,nan\n" * 6)
+    assert main(["folder", "--root", str(seq), "--boxes", str(boxes), "--out", str(tmp_path / "out2"), "--weights",
+                 str(checkpoints["positive"]), *SMALL_ARGS]) == EXIT_OK
+    assert not any(m.any() for m in read_masks(tmp_path / "out2" / "folder_masks").values())
+
+
+def test_ctrl_c_says_how_to_continue(lasot_root, tmp_path, checkpoints, monkeypatch, capsys):
+    from pytracking.annotate import engine
+
+    def interrupted(self, seq, targets=None):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(engine.Annotator, "annotate", interrupted)
+    out = tmp_path / "out"
+    assert annotate("lasot", lasot_root, out, checkpoints["positive"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; run the same command again to continue" in err and str(out / "lasot_masks") in err

@@ -17,7 +17,8 @@ from PIL import Image
 import faults
 from annotate_helpers import SMALL_ARGS, read_masks, write_got10k, write_lasot
 from pytracking.annotate import writer
-from pytracking.annotate.run import EXIT_OK, EXIT_SKIPPED, main
+from pytracking.annotate.run import main
+from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -57,7 +58,7 @@ def test_lasot_with_every_fault(tmp_path, checkpoints, clips, capsys):
     needles.append(faults.shorten_values(write_lasot(root, "flags-1", clips["car-turn"]) / "full_occlusion.txt", 4))
     out = tmp_path / "out"
 
-    assert annotate("lasot", root, out, checkpoints["positive"]) == EXIT_SKIPPED
+    assert annotate("lasot", root, out, checkpoints["positive"]) == EXIT_PROBLEMS
     log, report = capsys.readouterr().err, summary(out)
     check_reported(needles, log, report)
     masks = read_masks(out / "lasot_masks")
@@ -80,7 +81,7 @@ def test_got10k_with_label_files_of_the_wrong_length(tmp_path, checkpoints, clip
     needles = [faults.shorten_values(seq / "absence.label", 3), faults.add_lines(seq / "cover.label", 2),
                faults.truncate(seq / "00000002.jpg"), faults.set_line(seq / "groundtruth.txt", 3, "NaN,1,2,3")]
     out = tmp_path / "out"
-    assert annotate("got10k", root, out, checkpoints["positive"]) == EXIT_SKIPPED
+    assert annotate("got10k", root, out, checkpoints["positive"]) == EXIT_PROBLEMS
     check_reported(needles, capsys.readouterr().err, summary(out))
     masks = read_masks(out / "got10k_masks")
     assert empty_frames(masks, "GOT-10k_Train_000001") == []
@@ -102,7 +103,7 @@ def test_folder_cli_with_damaged_frames_and_boxes(tmp_path, checkpoints, clips):
            str(boxes), "--weights", str(checkpoints["positive"]), "--out", str(out), *SMALL_ARGS]
     done = subprocess.run(cmd, env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO)),
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == EXIT_SKIPPED, done.stderr[-2000:]
+    assert done.returncode == EXIT_PROBLEMS, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     check_reported(needles, done.stderr, summary(out))
     assert empty_frames(read_masks(out / "folder_masks"), "clip") == [1, 2, 3]  # files 00001, 00002; line 4
@@ -124,7 +125,7 @@ def test_a_failing_write_leaves_no_partial_png_and_the_sequence_not_done(lasot_r
 
     monkeypatch.setattr(Image.Image, "save", disk_full_once)
     out = tmp_path / "out"
-    assert annotate("lasot", lasot_root, out, checkpoints["balanced"]) == EXIT_SKIPPED
+    assert annotate("lasot", lasot_root, out, checkpoints["balanced"]) == EXIT_PROBLEMS
     log = capsys.readouterr().err
     failing = calls[8]
     assert failing.parent.name == "boat-1" and failing.name.startswith(writer.TMP_PREFIX)
@@ -156,7 +157,7 @@ def test_davis_annotation_that_does_not_fit_its_frame(davis16_root, tmp_path, ch
     bad = faults.wrong_size(root / "Annotations" / "240p" / "boat" / "00002.png")
     out = tmp_path / "out"
     assert annotate("davis", root, out, checkpoints["positive"], "--year", "2016", "--resolution", "240p") == \
-        EXIT_SKIPPED
+        EXIT_PROBLEMS
     report = summary(out)
     check_reported([f"{bad} is 214x120, its frame"], capsys.readouterr().err, report)
     assert [u["unit"] for u in report["failed_units"]] == ["boat"]

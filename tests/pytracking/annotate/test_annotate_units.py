@@ -6,8 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from pytracking.annotate.crop import box_region, crop_frame, paste_mask, parse_size
-from pytracking.annotate.run import UsageError, pick_device, resolve_shard
+from pytracking.annotate.crop import box_region, crop_frame, paste_mask
+from pytracking.annotate.settings import parse_size
+from pytracking.annotate.run import resolve_shard
+from pytracking.utils.cli import UsageError, pick_device
 from pytracking.annotate.sources import FolderSource, make_source
 from pytracking.annotate.windows import lattice_windows, max_window, window
 from pytracking.annotate.writer import frame_stats

@@ -9,6 +9,7 @@ import faults
 from pytracking.evaluation import box2mask
 from ltr.dataset.davis import read_davis
 from ltr.dataset.sequence import targets_of
+from pytracking.utils.cli import EXIT_PROBLEMS
 
 
 def evaluate(root, out, *args) -> int:
@@ -22,7 +23,7 @@ def test_damaged_predictions_fail_their_sequences(synthetic_davis, tmp_path, cap
     damaged = {"alpha_1": faults.missing(folder / "alpha_1" / "00003.png"),
                "alpha_2": faults.truncate(folder / "alpha_2" / "00001.png")}
     out = tmp_path / "out"
-    assert evaluate(synthetic_davis, out, "--method", "maskfolder", "--masks", str(folder)) == box2mask.EXIT_FAILED
+    assert evaluate(synthetic_davis, out, "--method", "maskfolder", "--masks", str(folder)) == EXIT_PROBLEMS
     log = capsys.readouterr().err
     (row,) = json.loads((out / "summary.json").read_text())["rows"]
     results = json.loads((out / "maskfolder" / "results.json").read_text())
@@ -38,7 +39,7 @@ def test_damaged_ground_truth_and_frames_fail_their_sequences(synthetic_davis, t
     annotation = faults.not_an_image(synthetic_davis / "Annotations" / "480p" / "alpha" / "00002.png")
     frame = faults.truncate(synthetic_davis / "JPEGImages" / "480p" / "beta" / "00004.jpg")
     out = tmp_path / "out"
-    assert evaluate(synthetic_davis, out, "--method", "boxfill", "grabcut") == box2mask.EXIT_FAILED
+    assert evaluate(synthetic_davis, out, "--method", "boxfill", "grabcut") == EXIT_PROBLEMS
     log = capsys.readouterr().err
     rows = {r["label"]: r for r in json.loads((out / "summary.json").read_text())["rows"]}
     assert annotation in log and annotation in rows["boxfill"]["failed"]["alpha"]

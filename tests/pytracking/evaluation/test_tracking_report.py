@@ -60,3 +60,16 @@ def test_bad_result_folders_and_files_are_usage_errors(runs, synthetic_davis, tm
     assert main(["--results", str(oracle)] + common) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "beta_1.txt: 1 boxes for 6 frames" in err
+
+
+def test_without_dataset_the_run_json_names_it(runs, synthetic_davis, tmp_path, capsys):
+    oracle, lost = runs
+    info = json.loads((oracle / "run.json").read_text())
+    (oracle / "run.json").write_text(json.dumps({**info, "dataset": "davis2017_val", "root": str(synthetic_davis)}))
+    out = tmp_path / "report"
+    assert main(["--results", str(lost), f"truth={oracle}", "--out", str(out)]) == 0
+    report = json.loads((out / "tracking_report.json").read_text())
+    assert report["dataset"] == "davis2017_val" and report["runs"][1]["measures"]["J-mean"] == 1
+    assert main(["--results", str(lost), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("error: --dataset is needed: no run.json in the --results folders records it\n")

@@ -1,0 +1,40 @@
+"""The annotation engine's settings and how a crop size is written on a command line.
+
+Kept free of torch so that command lines can show these defaults in ``--help`` without loading it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+STRIDE = 16  # the target model's feature stride: crop sides are multiples of it
+SOURCES = ("lasot", "got10k", "davis", "youtubevos", "folder")  # the datasets the annotation tool reads
+
+
+@dataclass
+class AnnotateSettings:
+    """Inference parameters; the defaults are the paper's (facts §3.5 with Δ = 15)."""
+
+    num_frames: int = 9  # T: frames per temporal window
+    interval: int = 15  # Δ: frames between window slots
+    iters: int = 15  # steepest-descent iterations of both aggregation stages
+    search_area: float = 4.0
+    crop_size: Tuple[int, int] = (480, 832)  # (H, W) of the network input
+    batch_windows: int = 4  # windows segmented together
+    cache: bool = True  # compute per-frame parts once per sequence
+    bf16: bool = False  # autocast to bfloat16 (for CUDA)
+    workers: int = 4  # threads reading and cropping frames
+    solver: str = "gemm"  # steepest descent of S: batched matmuls, or "double_backward" (the official maths)
+    fast: bool = False  # share each frame's stage-1 mask between its windows (an approximation)
+    channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    """'480x832' -> (480, 832) as (H, W); both must be positive multiples of 16 (the feature stride)."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"crop size must look like HxW, e.g. 480x832; got {text!r}") from None
+    if h <= 0 or w <= 0 or h % STRIDE or w % STRIDE:
+        raise ValueError(f"crop size {text!r}: H and W must be positive multiples of {STRIDE}")
+    return h, w

@@ -1,0 +1,291 @@
+"""Command-line plumbing shared by every tool: the usage error and the exit codes, a parser whose
+mistakes are one line, output folders, device and thread choice, network loading, the argument groups
+several tools take, and progress that stays readable in a log file.
+
+Nothing here imports torch at module level, so a tool answers ``--help`` or a typo before it loads
+torch (the entry scripts import their heavy modules after parsing).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Type, TypeVar, Union
+
+from ltr.models.meta.solvers import SOLVERS
+from pytracking.annotate.settings import AnnotateSettings, parse_size
+from pytracking.utils.loading import DEFAULT_BOX2SEG, network_file
+
+if TYPE_CHECKING:
+    import torch
+
+    from ltr.models.box2seg.box2seg_net import Box2SegNet
+
+EXIT_OK = 0  # everything done
+EXIT_PROBLEMS = 1  # done, but some input was bad or some output could not be written (each one listed)
+EXIT_USAGE = 2  # a usage or configuration mistake, reported as one line on stderr
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it); the run can be continued
+
+DEFAULT_PROTOCOL = "davis"  # J/F frames of box2mask, run_tracker and tracking_report (see the README)
+OFFICIAL_FILES = ("the official sta.pth.tar and lwl_stage2.pth come from pytracking's releases (README, 'Official "
+                  "weights')")
+
+Net = TypeVar("Net")
+
+
+class UsageError(Exception):
+    """Bad command line or configuration; reported as one line without a traceback (exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the description shown as written and every argument mistake as one line,
+    ``error: ...``, exit code 2 (not the usage block)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def usage_error(err: Union[str, Exception]) -> int:
+    """Print a usage or configuration mistake as one line on stderr; the exit code for it."""
+    print(f"error: {err}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def check_at_least_one(args: argparse.Namespace, *flags: str) -> None:
+    """UsageError naming the first of ``flags`` (attribute names) that was given and is below 1."""
+    for flag in flags:
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+
+
+def output_folder(path: Union[str, Path], flag: str = "--out") -> Path:
+    """``path``, created if needed; a UsageError naming ``flag`` when it cannot be."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot create ({err.strerror or err})") from None
+    return path
+
+
+def set_threads(threads: Optional[int]) -> None:
+    """CPU threads of PyTorch and OpenCV (None: their own choice); UsageError below 1."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise UsageError("--threads must be at least 1")
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+
+
+def pick_device(name: Optional[str], env: Mapping[str, str]) -> "torch.device":
+    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU;
+    UsageError when the named device does not exist here."""
+    import torch
+
+    if name:
+        try:
+            device = torch.device(name)
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as err:  # a malformed name, no CUDA, no such GPU
+            raise UsageError(f"--device {name} is not usable here: {next(iter(str(err).splitlines()), err)}") from None
+        return device
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    local = int(env.get("LOCAL_RANK", env.get("SLURM_LOCALID", 0)))
+    return torch.device("cuda", local % torch.cuda.device_count())
+
+
+def find_network(name: Union[str, Path], network_path: Any, what: str) -> Path:
+    """The checkpoint file ``name`` refers to; UsageError saying where it was looked for and where
+    official files come from."""
+    try:
+        return network_file(name, network_path)
+    except FileNotFoundError as err:
+        raise UsageError(f"{what} {err}; {OFFICIAL_FILES}") from None
+
+
+def load_checked(path: Path, kind: Type[Net], what: str, kind_name: str, **kwargs: Any) -> Net:
+    """The network in checkpoint ``path`` (``what`` names it in messages); UsageError when it cannot be
+    read or is not a ``kind`` (``kind_name``)."""
+    from ltr.admin.loading import load_network
+
+    try:
+        net = load_network(path, **kwargs)
+    except Exception as err:  # any unreadable or foreign checkpoint
+        raise UsageError(f"cannot load {what} {path}: {err}") from err
+    if not isinstance(net, kind):
+        raise UsageError(f"{path} holds a {type(net).__name__}, not {kind_name}")
+    return net
+
+
+def load_weights(weights: Optional[str], network_path: Any) -> "Box2SegNet":
+    """The trained box2seg network ``weights`` (a file, or a name in network_path or pytracking/networks/),
+    by default the shipped one; says on stderr which file it uses."""
+    from ltr.models.box2seg.box2seg_net import Box2SegNet
+
+    path = find_network(weights or DEFAULT_BOX2SEG, network_path, "weights")
+    net = load_checked(path, Box2SegNet, "weights", "a box2seg (STA) network")
+    net.weights_path = path
+    print(f"[box2seg] weights: {path}{'' if weights else ' (the shipped default)'}", file=sys.stderr)
+    return net
+
+
+# ---- argument groups ---------------------------------------------------------------------------------
+
+def add_weights_argument(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:
+    """--weights: the box2seg network."""
+    p.add_argument("--weights", help="box2seg network: our checkpoint or the official sta.pth.tar (a bare name is "
+                                     "looked up in network_path of pytracking/evaluation/local.py, then "
+                                     f"pytracking/networks/); default: the shipped {DEFAULT_BOX2SEG}")
+
+
+def add_device_arguments(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:
+    """--device and --threads."""
+    p.add_argument("--device", help="e.g. cuda:1 or cpu (default: the rank's local GPU, else the CPU)")
+    p.add_argument("--threads", type=int, help="CPU threads of PyTorch and OpenCV (default: their choice; 1 is "
+                                               "steadier on a busy machine)")
+
+
+def add_mode_arguments(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:
+    """--fast and --solver: what each costs and gives."""
+    p.add_argument("--fast", action="store_true",
+                   help="approximation: each frame's initial mask is computed once, from its own window, and "
+                        "shared by every window containing it (2 decodes per window instead of T+1: faster at "
+                        "large T, masks differ slightly from the paper's inference; measured in the README, Speed)")
+    p.add_argument("--solver", default=AnnotateSettings().solver, choices=SOLVERS,
+                   help="steepest descent of S: batched matmuls (default) or the official double backward "
+                        "(the same maths, slower)")
+
+
+def add_inference_arguments(p: argparse.ArgumentParser, interval_default: str) -> argparse._ArgumentGroup:
+    """The box2seg inference group other than T (None = not given: the checkpoint's or the paper's value);
+    ``interval_default`` says what Δ defaults to."""
+    d = AnnotateSettings()
+    g = p.add_argument_group("box2seg inference (defaults: the paper's)")
+    g.add_argument("--interval", type=int, help=f"Δ, frames between window slots (default: {interval_default})")
+    g.add_argument("--iters", type=int, help=f"steepest-descent iterations (default {d.iters})")
+    g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
+                                                      f"trained for, else {d.search_area:g})")
+    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of 16 "
+                   "(default: what the checkpoint was trained for, else {}x{})".format(*d.crop_size))
+    g.add_argument("--batch-windows", type=int, help=f"windows segmented together (default {d.batch_windows})")
+    g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
+    add_mode_arguments(g)
+    g.add_argument("--workers", type=int, help=f"threads reading frames and writing files (default {d.workers})")
+    add_device_arguments(g)
+    return g
+
+
+def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
+    """The inference group's values as ``AnnotateSettings`` fields (None: not given), checked."""
+    check_at_least_one(args, "interval", "iters", "batch_windows", "workers")
+    if args.search_area is not None and args.search_area <= 0:
+        raise UsageError("--search-area must be positive")
+    return dict(interval=args.interval, iters=args.iters, search_area=args.search_area, crop_size=args.crop_size,
+                batch_windows=args.batch_windows, bf16=args.bf16, workers=args.workers, fast=args.fast,
+                solver=args.solver)
+
+
+def add_protocol_argument(p: argparse.ArgumentParser) -> None:
+    """--protocol: which frames J and F score."""
+    from pytracking.evaluation.metrics import PROTOCOLS
+
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, choices=list(PROTOCOLS),
+                   help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items())
+                        + f" (default {DEFAULT_PROTOCOL})")
+
+
+# ---- progress ----------------------------------------------------------------------------------------
+
+def is_terminal(stream: IO) -> bool:
+    """Whether ``stream`` is an interactive terminal (progress bars) rather than a pipe or a file (lines)."""
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+class Progress:
+    """Frames of the current sequence with rate and ETA, and the count of sequences beside them.
+
+    On a terminal: one tqdm bar per sequence (no nested bars). On a pipe or a log file: a plain line
+    every ``every`` seconds and one when a sequence ends, without carriage returns or cursor moves.
+    """
+
+    def __init__(self, units: int, label: str, stream: Optional[IO] = None, every: float = 30.0,
+                 terminal: Optional[bool] = None):
+        self.units, self.label, self.every = units, label, every
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = is_terminal(self.stream) if terminal is None else terminal
+        self.unit = 0
+        self.bar: Any = None
+        self.name, self.total, self.done, self.start, self.last = "", 0, 0, 0.0, 0.0
+
+    def sequence(self, unit: int, name: str, frames: int) -> None:
+        """A sequence of ``frames`` frames starts (``unit``: its unit's 0-based index)."""
+        self.close_bar()
+        self.unit, self.name, self.total, self.done = unit, name, frames, 0
+        self.start = self.last = time.monotonic()
+        if self.terminal:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=frames, desc=f"{self.label} seq {unit + 1}/{self.units} {name}", unit="frame",
+                            leave=False, dynamic_ncols=True, file=self.stream)
+
+    def frame(self) -> None:
+        """One more frame of the current sequence is done."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update()
+        elif time.monotonic() - self.last >= self.every:
+            self._line()
+
+    def sequence_done(self) -> None:
+        """The current sequence is finished."""
+        if self.bar is None and self.total:
+            self._line()
+        self.close_bar()
+
+    def write(self, message: str) -> None:
+        """A message on the progress stream, above the bar."""
+        if self.bar is not None:
+            self.bar.write(message, file=self.stream)
+        else:
+            print(message, file=self.stream, flush=True)
+
+    def close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _line(self) -> None:
+        from tqdm import tqdm
+
+        self.last = time.monotonic()
+        elapsed = self.last - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = tqdm.format_interval((self.total - self.done) / rate) if rate > 0 else "?"
+        print(f"{self.label}: sequence {self.unit + 1}/{self.units} {self.name}: {self.done}/{self.total} frames, "
+              f"{rate:.2f} frames/s, ETA {eta}", file=self.stream, flush=True)
+
+
+def progress_bar(iterable: Optional[Iterable] = None, enabled: bool = True, **kwargs: Any) -> Any:
+    """A tqdm bar on stderr when ``enabled`` and stderr is a terminal; otherwise a silent one (redrawn or
+    nested bars would fill a log file with carriage returns and cursor moves)."""
+    from tqdm import tqdm
+
+    return tqdm(iterable, file=sys.stderr, disable=not (enabled and is_terminal(sys.stderr)), **kwargs)
+
+
+def log(message: str) -> None:
+    """A message on stderr, above any progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)

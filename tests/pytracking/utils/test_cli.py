@@ -1,0 +1,70 @@
+"""The shared command-line plumbing: --help and argument mistakes before torch is loaded, one-line
+argument errors, output folders that cannot be made, progress lines in a log file."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytracking.utils.cli import EXIT_USAGE, Parser, Progress, UsageError, output_folder
+
+REPO = Path(__file__).resolve().parents[3]
+LOADED = "import sys, runpy; sys.argv = {argv!r}\ntry:\n    runpy.run_path({script!r}, run_name='__main__')\n" \
+         "except SystemExit as done:\n    print('exit', done.code, 'torch' in sys.modules, file=sys.stderr)\n"
+
+
+def run_script(script: str, *args: str) -> subprocess.CompletedProcess:
+    """``script`` with ``args`` in a fresh interpreter; its stderr ends with 'exit <code> <torch loaded>'."""
+    code = LOADED.format(argv=[script, *args], script=str(REPO / script))
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("script, args", [("pytracking/annotate/run.py", ["--help"]),
+                                          ("pytracking/annotate/run.py", ["folder", "--format", "tiff"]),
+                                          ("pytracking/annotate/run.py", ["folder", "--interval", "x"]),
+                                          ("ltr/run_training.py", ["--help"])])
+def test_help_and_argument_mistakes_come_before_torch_is_imported(script, args):
+    done = run_script(script, *args)
+    code = 0 if args == ["--help"] else EXIT_USAGE
+    assert done.stderr.splitlines()[-1] == f"exit {code} False", done.stderr[-2000:]
+
+
+def test_argument_mistakes_are_one_line(capsys):
+    parser = Parser(prog="tool")
+    parser.add_argument("--format", choices=("png", "coco"))
+    sub = parser.add_subparsers(dest="table").add_parser("table1")
+    sub.add_argument("--n", type=int)
+    for argv, expected in ((["--format", "tiff"], "argument --format: invalid choice: 'tiff'"),
+                           (["table1", "--n", "x"], "argument --n: invalid int value: 'x'"),
+                           (["--nope"], "unrecognized arguments: --nope")):
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == EXIT_USAGE and err.count("\n") == 1, err
+        assert err.startswith("error: ") and expected in err and "usage:" not in err, err
+
+
+def test_an_output_folder_that_cannot_be_made_names_the_flag(tmp_path):
+    (tmp_path / "file").write_text("")
+    assert output_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b" and (tmp_path / "a" / "b").is_dir()
+    with pytest.raises(UsageError, match=r"^--masks .*/file/x: cannot create \(Not a directory\)$"):
+        output_folder(tmp_path / "file" / "x", "--masks")
+
+
+def test_progress_in_a_log_file_is_plain_lines_with_rate_and_eta():
+    log = io.StringIO()
+    progress = Progress(2, "[annotate] lasot", stream=log, every=0.0)
+    progress.sequence(1, "boat-1", 4)
+    for _ in range(4):
+        progress.frame()
+    progress.write("a problem")
+    progress.sequence_done()
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
+    assert lines[0].startswith("[annotate] lasot: sequence 2/2 boat-1: 1/4 frames, ") and "ETA" in lines[0]
+    assert "4/4 frames" in lines[-1] and "a problem" in lines
