@@ -19,9 +19,9 @@ import torch
 from tqdm import tqdm
 
 from ltr.admin.environment import ConfigError, ConfigPathError, env_settings
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import (ImageReadError, PathLike, check_mask_size, imread_binary_mask, imread_indexed,
                                    imread_rgb)
-from ltr.data.processing import mask_to_box
 from ltr.data.tracking_files import read_boxes
 from ltr.dataset.base_video_dataset import BaseVideoDataset
 

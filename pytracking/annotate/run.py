@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ltr.admin.loading import load_network
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from ltr.models.meta.steepestdescent import SOLVERS
-from pytracking.annotate.crop import parse_size
+from pytracking.features.preprocessing import parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, settings_for
 from pytracking.annotate.sources import DATASETS, SequenceError, Source, TargetSequence, make_source
 from pytracking.annotate.windows import max_window

@@ -14,12 +14,13 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import ImageReadError, PathLike, check_mask_size, image_size, imread_indexed
 from ltr.data.tracking_files import read_boxes
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
 from ltr.dataset.vos_base import TrackingDataset, restrict
-from pytracking.evaluation.sequences import FRAME_SUFFIXES, box_from_mask
+from pytracking.evaluation.sequences import FRAME_SUFFIXES
 
 DATASETS = ("lasot", "got10k", "davis", "youtubevos", "folder")
 
@@ -146,8 +147,8 @@ class VOSSource:
         objects = sorted(set(np.concatenate([np.unique(lab) for lab in labels]).tolist()) - {0})
         sequences = []
         for obj in objects:
-            boxes = [box_from_mask(lab == obj) for lab in labels]
-            boxes = np.array([np.full(4, np.nan) if b is None else b for b in boxes])
+            boxes = np.array([mask_to_box(lab == obj) for lab in labels])
+            boxes[boxes[:, 2] == 0] = np.nan
             name = unit if self.binary else f"{unit}_{obj}"
             sequences.append(TargetSequence(name, frames, boxes, ~np.isnan(boxes).any(1),
                                             [f"{f.stem}.png" for f in frames]))

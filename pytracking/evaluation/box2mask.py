@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from ltr.data.image_loader import PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
-from pytracking.annotate.crop import parse_size
+from pytracking.features.preprocessing import parse_size
 from pytracking.annotate.engine import AnnotateSettings
 from pytracking.annotate.run import UsageError, add_mode_arguments, load_weights
 from pytracking.evaluation.baselines import Method, get_method

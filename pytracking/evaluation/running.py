@@ -24,12 +24,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from ltr.data.bounding_box_utils import box_mask, mask_to_box
 from ltr.data.image_loader import ImageReadError
 from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
-from pytracking.evaluation.baselines import box_mask
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
-from pytracking.evaluation.sequences import EvalSequence, box_from_mask
+from pytracking.evaluation.sequences import EvalSequence
 from pytracking.tracker.base import Tracker
 
 MODES = ("vos", "box")
@@ -161,8 +161,8 @@ def track_sequence(tracker: Tracker, seq: EvalSequence, mode: str, initial_mask:
         out = tracker.track(image)
         times[i] = time.perf_counter() - tic
         if mode == "box":
-            tight = box_from_mask(out.mask)
-            box = box if tight is None else tight
+            tight = mask_to_box(out.mask)
+            box = box if tight[2] == 0 else tight
         else:
             box = out.box
         boxes[i] = box

@@ -13,8 +13,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import ImageReadError, PathLike, check_mask_size, imread_indexed, imread_mask, imread_rgb
-from ltr.data.processing import mask_to_box
 from pytracking.evaluation.environment import env_settings
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -98,16 +98,11 @@ class EvalSequence:
         return self.origin, list(self.origin_indices)
 
 
-def box_from_mask(mask: np.ndarray) -> Optional[np.ndarray]:
-    """Tight box [x_min, y_min, x_max - x_min + 1, y_max - y_min + 1] of a mask; None when empty."""
-    box = mask_to_box(mask)
-    return box if box[2] > 0 else None
-
-
 def _boxes(masks: Sequence[np.ndarray]) -> np.ndarray:
     """(N, 4) boxes of a list of masks, NaN rows where a mask is empty."""
-    boxes = [box_from_mask(m) for m in masks]
-    return np.array([np.full(4, np.nan) if b is None else b for b in boxes]).reshape(-1, 4)
+    boxes = np.array([mask_to_box(m) for m in masks]).reshape(-1, 4)
+    boxes[boxes[:, 2] == 0] = np.nan
+    return boxes
 
 
 def _sequence_names(root: Path, year: str, split: str, resolution: str) -> List[str]:

@@ -1,8 +1,8 @@
-"""sample_patch for masks and the full-image paste-back of logits, which the LWL tracker builds on."""
+"""The inference crop: sample_patch for images and masks, the crop centre, the full-image paste-back of logits."""
 import numpy as np
 import torch
 
-from pytracking.annotate.crop import Crop, paste_logits, sample_centre, sample_patch
+from pytracking.features.preprocessing import Crop, paste_logits, sample_centre, sample_patch
 
 
 def test_sample_patch_pads_masks_with_zeros_and_images_by_replication():
@@ -28,7 +28,7 @@ def test_paste_logits_fills_the_crop_region_and_minus_100_elsewhere():
     assert (paste_logits(torch.ones(8, 12), outside, (50, 100)) == -100).all()
 
 
-def test_sample_centre_shifts_by_half_a_cell_where_feature_size_plus_kernel_is_even():
+def test_sample_centre_shifts_by_half_a_cell_where_feature_size_plus_kernel_is_odd():
     # 480x832: features 30x52, +3 odd on both axes -> shift 8 px x scale; 64x112: 4x7 -> only x is even+3
     assert sample_centre((100, 200), 2.0, (480, 832)).tolist() == [116.0, 216.0]
     assert sample_centre((100, 200), 2.0, (64, 112)).tolist() == [116.0, 200.0]
