@@ -34,14 +34,15 @@ import torch
 
 from stages import (CONFIGS, StageTimer, box2seg_stages, device_name, peak_memory_mib,
                     reset_peak_memory, split_rows, table, timed, use_device)
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import imread_mask, imread_rgb
+from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
-from pytracking.annotate.crop import crop_frame, paste_mask
-from pytracking.annotate.settings import parse_size
 from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
-from pytracking.utils.cli import UsageError, add_device_arguments, load_weights
+from pytracking.annotate.settings import parse_size
 from pytracking.annotate.writer import write_mask
-from ltr.dataset.sequence import VideoSequence, box_from_mask
+from pytracking.features.preprocessing import crop_frame, paste_mask
+from pytracking.utils.cli import UsageError, add_device_arguments, load_weights
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
 MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver="double_backward", fast=False),
@@ -54,7 +55,7 @@ def davis_sequence(name: str, count: int) -> VideoSequence:
     frames = sorted((SHARED_DAVIS / "JPEGImages" / "240p" / name).glob("*.jpg"))
     order = (list(range(len(frames))) + list(range(len(frames) - 2, 0, -1))) * (count // len(frames) + 2)
     picked = [frames[i] for i in order[:count]]
-    boxes = np.array([box_from_mask(imread_mask(SHARED_DAVIS / "Annotations" / "240p" / name / f"{f.stem}.png"))
+    boxes = np.array([mask_to_box(imread_mask(SHARED_DAVIS / "Annotations" / "240p" / name / f"{f.stem}.png"))
                       for f in picked])
     return VideoSequence(name, picked, boxes, np.ones(count, bool),
                          mask_names=[f"{i:05d}.png" for i in range(count)])

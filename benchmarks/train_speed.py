@@ -43,8 +43,7 @@ def build(args: argparse.Namespace, device: torch.device, workspace: str) -> Tra
     settings.project_path = f"ltr/box2seg/{args.setting}_speed"
     settings.env.workspace_dir = workspace
     importlib.import_module(f"ltr.train_settings.box2seg.{args.setting}").configure(settings)
-    h, w = args.size or (CONFIGS[args.config]["crop"] if args.config == "paper" else (96, 160))
-    settings.output_size = (w, h)
+    settings.output_size = tuple(args.size or (CONFIGS[args.config]["crop"] if args.config == "paper" else (96, 160)))
     settings.batch_size, settings.num_frames, settings.num_workers = args.batch, args.num_frames, args.workers
     settings.samples_per_epoch = args.batch * 64  # the loader cycles through them
     settings.net_kwargs = dict(CONFIGS[args.config]["net"], backbone_pretrained=False)
@@ -153,7 +152,7 @@ def main(argv: List[str] = None) -> int:
 
     rate = {k: 1 / v for k, v in seconds.items()}
     bound = rate["backbone only (bound)"]
-    h, w = trainer.settings.output_size[::-1]
+    h, w = trainer.settings.output_size
     print(f"box2seg training step, setting {args.setting}, {args.config} network, crop {h}x{w}, T={args.num_frames}, "
           f"batch {args.batch}, {trainer.settings.train_optim_iter} SD iterations per stage, bf16={args.bf16}, "
           f"{args.workers} loader workers, on {device_name(device)}")

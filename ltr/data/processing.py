@@ -1,8 +1,13 @@
 """Turn sampled frames into network inputs: jittered target-centred crops, masks and boxes.
 
-The crop geometry is exposed as small pure functions (``crop_box``, ``crop_image``,
-``map_box_to_crop``) because the annotation tool must crop exactly as training did.
-Sizes are (W, H) throughout, like pytracking's LTR ``output_sz``; boxes are [x, y, w, h] in pixels.
+The training crop is ltr's: centred on the (jittered) box, placed by rounding, cut and resized in one
+affine warp (``crop_box``, ``crop_image``, ``map_box_to_crop``). Inference crops with pytracking's
+``sample_patch`` (``pytracking.features.preprocessing``), as the official training and tracking code
+do. Besides rounding and resampling, they differ in placement: the official trackers move the crop
+by half a feature cell (about a sixteenth of the box side for 480x832 crops at search area 5), and
+near the border a pre-downsampled inference crop starts on its stride lattice; the training centre
+jitter (up to 1.5 box sides) dwarfs both. tests/pytracking/features/test_preprocessing.py measures
+them. Sizes are (H, W) (``Size``); boxes are [x, y, w, h] in pixels.
 """
 from __future__ import annotations
 
@@ -12,20 +17,11 @@ import cv2
 import numpy as np
 import torch
 
+from ltr.data.bounding_box_utils import Size, mask_to_box
 from ltr.data.transforms import (adjust_brightness, hflip, normalize_image, rotation_scale_matrix, to_grayscale,
                                  warp_affine, warp_box)
 
-Size = Tuple[int, int]
 CROP_MODES = ("replicate", "inside", "inside_major")
-
-
-def mask_to_box(mask: np.ndarray) -> np.ndarray:
-    """Tight box [x_min, y_min, x_max - x_min + 1, y_max - y_min + 1] of a mask; zeros if empty."""
-    mask = np.asarray(mask) > 0
-    cols, rows = np.flatnonzero(mask.any(0)), np.flatnonzero(mask.any(1))
-    if cols.size == 0:
-        return np.zeros(4)
-    return np.array([cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1], dtype=np.float64)
 
 
 def jitter_box(box: Sequence[float], rng: np.random.Generator, scale_jitter: float,
@@ -50,8 +46,8 @@ def crop_box(box: Sequence[float], image_size: Size, search_area_factor: float, 
     if mode not in CROP_MODES:
         raise ValueError(f"unknown crop mode {mode!r}; choose one of {CROP_MODES}")
     box = np.asarray(box, dtype=np.float64)
-    out = np.asarray(output_size, dtype=np.float64)
-    im = np.asarray(image_size, dtype=np.int64)
+    out = np.asarray(output_size[::-1], dtype=np.float64)  # (W, H), the order of the box's sides
+    im = np.asarray(image_size[::-1], dtype=np.int64)
     size = np.maximum(np.ceil(out * np.sqrt(np.prod(box[2:]) / np.prod(out)) * search_area_factor), 1)
     if mode != "replicate":
         ratio = size / im
@@ -69,19 +65,20 @@ def crop_image(image: np.ndarray, crop: Sequence[int], output_size: Size, is_mas
     """Cut ``crop`` out of an image (bilinear, replicate padding) or mask (nearest, zero padding)
     and resize it to ``output_size``, in one affine warp."""
     x1, y1, wc, hc = (float(v) for v in crop)
-    sx, sy = output_size[0] / wc, output_size[1] / hc
+    out_h, out_w = output_size
+    sx, sy = out_w / wc, out_h / hc
     # Pixel-centre aligned map of crop coordinates to output coordinates (as cv2.resize does).
     warp = np.array([[sx, 0.0, sx * (0.5 - x1) - 0.5], [0.0, sy, sy * (0.5 - y1) - 0.5]])
     if is_mask:
-        return cv2.warpAffine(image, warp, tuple(output_size), flags=cv2.INTER_NEAREST,
+        return cv2.warpAffine(image, warp, (out_w, out_h), flags=cv2.INTER_NEAREST,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.warpAffine(image, warp, tuple(output_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(image, warp, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def map_box_to_crop(box: Sequence[float], crop: Sequence[int], output_size: Size) -> np.ndarray:
     """A box in image coordinates expressed in the coordinates of the resized crop."""
     box = np.asarray(box, dtype=np.float64)
-    scale = np.asarray(output_size, dtype=np.float64) / np.asarray(crop[2:], dtype=np.float64)
+    scale = np.asarray(output_size[::-1], dtype=np.float64) / np.asarray(crop[2:], dtype=np.float64)
     return np.concatenate([(box[:2] - np.asarray(crop[:2])) * scale, box[2:] * scale])
 
 
@@ -92,12 +89,12 @@ class BoxToMaskProcessing:
     Called with the sampler's dict {'images': [HxWx3 uint8], 'boxes': [(4,)], 'masks': [(H,W)] or
     None, ...} and the sample's random generator; returns {'images' (T,3,H,W), 'masks' (T,H,W) 0/1,
     'boxes' (T,4) tight boxes of the output masks, 'mask_valid' (T,) bool, 'dataset', ...} where
-    H, W come from ``output_size`` = (W, H). Frames without masks get zero masks, mask_valid False
+    (H, W) = ``output_size``. Frames without masks get zero masks, mask_valid False
     and their given box mapped into the crop. ``max_rotation`` (degrees) and ``max_scale`` (log
     scale) enable LWL's random rotation and scaling of each crop; STA uses none.
     """
 
-    def __init__(self, output_size: Size = (832, 480), search_area_factor: float = 5.0,
+    def __init__(self, output_size: Size = (480, 832), search_area_factor: float = 5.0,
                  crop_mode: str = "inside_major", max_scale_change: Optional[float] = None,
                  scale_jitter: float = 0.25, center_jitter: Union[float, Sequence[float]] = 3.0,
                  p_grayscale: float = 0.05, p_flip: float = 0.5, brightness_jitter: float = 0.2,
@@ -147,11 +144,11 @@ class BoxToMaskProcessing:
         """Per frame: a crop around the jittered box, a random rotation / scaling (when enabled), brightness
         jitter and normalisation -> images (T,3,H,W), masks (T,H,W) (zeros without masks) and boxes
         (T,4): the tight box of the output mask, else the given box mapped into the output."""
-        out_w, out_h = self.output_size
+        out_h, out_w = self.output_size
         out_images, out_masks, out_boxes = [], [], []
         for i, (image, box) in enumerate(zip(images, boxes)):
             jittered = jitter_box(box, rng, scale_jitter, center_jitter)
-            crop = crop_box(jittered, (image.shape[1], image.shape[0]), self.search_area_factor,
+            crop = crop_box(jittered, image.shape[:2], self.search_area_factor,
                             self.output_size, self.crop_mode, self.max_scale_change)
             patch = crop_image(image, crop, self.output_size)
             mask = np.zeros((out_h, out_w), np.uint8) if masks is None else \
@@ -183,7 +180,7 @@ class LWLProcessing(BoxToMaskProcessing):
     and 'sequence'. ``scale_jitter`` / ``center_jitter`` are the train frames' factors.
     """
 
-    def __init__(self, output_size: Size = (832, 480), search_area_factor: float = 5.0,
+    def __init__(self, output_size: Size = (480, 832), search_area_factor: float = 5.0,
                  scale_jitter: float = 0.25, center_jitter: Union[float, Sequence[float]] = 3.0,
                  test_scale_jitter: float = 0.5, test_center_jitter: Union[float, Sequence[float]] = (5.5, 4.5),
                  max_rotation: float = 15.0, max_scale: float = 0.2, **kwargs):

@@ -59,8 +59,8 @@ def adjust_brightness(image: torch.Tensor, factor: float) -> torch.Tensor:
 
 def rotation_scale_matrix(size: Tuple[int, int], angle: float, scale: float) -> np.ndarray:
     """2x3 affine map rotating by ``angle`` degrees (counter-clockwise) and scaling about the centre
-    of a (W, H) image; the official RandomAffine without shear, aspect change or flip."""
-    center = ((size[0] - 1) / 2.0, (size[1] - 1) / 2.0)
+    of an (H, W) image; the official RandomAffine without shear, aspect change or flip."""
+    center = ((size[1] - 1) / 2.0, (size[0] - 1) / 2.0)
     return cv2.getRotationMatrix2D(center, angle, scale)
 
 

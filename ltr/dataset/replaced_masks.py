@@ -13,10 +13,10 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from ltr.data.bounding_box_utils import rasterize_boxes
 from ltr.data.image_loader import ImageReadError, PathLike, imread_indexed
 from ltr.dataset.base_video_dataset import BaseVideoDataset
 from ltr.dataset.vos_base import VOSDataset
-from ltr.models.lwl.label_encoder import rasterize_boxes
 
 
 class ReplacedMasks(BaseVideoDataset):

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ltr.data.image_loader import check_mask_size, imread_indexed, imread_mask, imread_rgb
-from ltr.data.processing import mask_to_box
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -28,18 +27,6 @@ class SequenceError(FileNotFoundError):
 def frame_files(folder: Path) -> List[Path]:
     """The frames in a folder, sorted by name (none when it is no folder)."""
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES) if folder.is_dir() else []
-
-
-def box_from_mask(mask: np.ndarray) -> Optional[np.ndarray]:
-    """Tight box [x_min, y_min, x_max - x_min + 1, y_max - y_min + 1] of a mask; None when empty."""
-    box = mask_to_box(mask)
-    return box if box[2] > 0 else None
-
-
-def boxes_from_masks(masks: Iterable[np.ndarray]) -> np.ndarray:
-    """(N, 4) tight boxes of a list of masks, NaN rows where a mask is empty."""
-    boxes = [box_from_mask(m) for m in masks]
-    return np.array([np.full(4, np.nan) if b is None else b for b in boxes], dtype=float).reshape(-1, 4)
 
 
 class VideoSequence:

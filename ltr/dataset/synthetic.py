@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from ltr.data.processing import mask_to_box
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.dataset.base_video_dataset import BaseVideoDataset
 
 

@@ -12,19 +12,19 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from ltr.admin.environment import ConfigError, ConfigPathError, env_settings
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import (ImageReadError, PathLike, check_mask_size, image_size, imread_binary_mask,
                                    imread_indexed, imread_rgb)
-from ltr.data.processing import mask_to_box
 from ltr.data.tracking_files import read_boxes
 from ltr.dataset.base_video_dataset import BaseVideoDataset
-from ltr.dataset.sequence import SequenceError, VideoSequence, boxes_from_masks, frame_files
+from ltr.dataset.sequence import SequenceError, VideoSequence, frame_files
 
 VideoMeta = Dict  # {"shape": [h, w], "frames": [stem], "objects": {id: {"pixels": [n], "bbox": [[x,y,w,h]]}}}
 
@@ -61,6 +61,13 @@ def scan_video(anno_dir: Path, binary: bool) -> VideoMeta:
     return {**meta, "unreadable": unreadable} if unreadable else meta
 
 
+def _tight_boxes(masks: Iterable[np.ndarray]) -> np.ndarray:
+    """(N, 4) tight boxes of masks, NaN rows (no box) where a mask is empty."""
+    boxes = np.array([mask_to_box(m) for m in masks], dtype=float).reshape(-1, 4)
+    boxes[boxes[:, 2] == 0] = np.nan
+    return boxes
+
+
 def read_vos_video(name: str, image_root: Path, anno_root: Path, binary: bool, every_frame_annotated: bool,
                    check_sizes: bool = False) -> VideoSequence:
     """A video in a VOS layout (``<image_root>/<name>/<frame>``, ``<anno_root>/<name>/<stem>.png``) with
@@ -87,9 +94,9 @@ def read_vos_video(name: str, image_root: Path, anno_root: Path, binary: bool, e
     except ImageReadError as err:  # no boxes without the annotation: the video is reported as failed
         return VideoSequence(name, frames, np.full((len(frames), 4), np.nan), gt_masks=annos, error=str(err))
     if binary:
-        return VideoSequence(name, frames, boxes_from_masks(lab > 0 for lab in labels), gt_masks=annos)
+        return VideoSequence(name, frames, _tight_boxes(lab > 0 for lab in labels), gt_masks=annos)
     objects = sorted(set(np.concatenate([np.unique(lab) for lab in labels]).tolist()) - {0})
-    boxes = np.stack([boxes_from_masks(lab == obj for lab in labels) for obj in objects]) if objects \
+    boxes = np.stack([_tight_boxes(lab == obj for lab in labels) for obj in objects]) if objects \
         else np.zeros((0, len(frames), 4))
     return VideoSequence(name, frames, boxes, gt_masks=annos, object_ids=objects)
 

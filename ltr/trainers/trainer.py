@@ -106,8 +106,7 @@ class Trainer:
     def inference_record(self) -> Dict:
         """What the network was trained for, so that inference tools default to it: the crop size (H, W),
         the search area to crop at inference (default: the training one), the input normalisation."""
-        width, height = self.settings.output_size
-        return {"crop_size": [height, width], "search_area": getattr(self.settings, "inference_search_area", self.settings.search_area_factor),
+        return {"crop_size": list(self.settings.output_size), "search_area": getattr(self.settings, "inference_search_area", self.settings.search_area_factor),
                 "normalization": unwrap(self.actor.net).feature_extractor.normalization}
 
     def load_latest(self) -> Optional[Path]:

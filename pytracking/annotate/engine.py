@@ -30,14 +30,15 @@ from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTu
 import numpy as np
 import torch
 
+from ltr.data.bounding_box_utils import Size
 from ltr.data.image_loader import ImageReadError, imread_rgb
 from ltr.data.transforms import normalize_image
 from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.object_encoder import ObjectEncoding
 from ltr.models.meta.solvers import check_solver
-from pytracking.annotate.crop import Crop, Size, crop_frame, paste_mask
 from pytracking.annotate.settings import AnnotateSettings
 from pytracking.annotate.windows import lattice_windows
+from pytracking.features.preprocessing import Crop, crop_frame, paste_mask
 
 Item = TypeVar("Item")
 Out = TypeVar("Out")

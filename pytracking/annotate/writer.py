@@ -23,10 +23,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ltr.data.bounding_box_utils import Size, box_overlaps, box_pixel_bounds, box_region, mask_to_box
 from ltr.data.image_loader import ImageReadError, image_size, imread_rgb
-from ltr.dataset.sequence import SequenceError, VideoSequence, box_from_mask
-from pytracking.annotate.crop import Size, box_region
-from pytracking.evaluation.tracking_metrics import box_overlaps
+from ltr.dataset.sequence import SequenceError, VideoSequence
 
 TMP_PREFIX = ".tmp-"
 PALETTE = [0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254  # index 1 = DAVIS's first object colour
@@ -65,13 +64,12 @@ def remove_partial(folder: Path) -> int:
 
 
 def frame_stats(mask: np.ndarray, box: Sequence[float]) -> Tuple[float, bool]:
-    """(fraction of the rounded box the mask fills, suspicious?): suspicious = empty inside the box,
-    or the mask's tight box overlaps the given box with IoU < 0.5."""
+    """(fraction of the box's pixels the mask fills, suspicious?): suspicious = an empty mask (its zero
+    tight box overlaps nothing) or a tight box that overlaps the given box with IoU < 0.5."""
     y0, y1, x0, x1 = box_region(box, mask.shape)
     area = max((y1 - y0) * (x1 - x0), 1)
     fill = float(mask[y0:y1, x0:x1].sum()) / area
-    tight = box_from_mask(mask)
-    return fill, tight is None or box_overlaps(tight, box)[0] < SUSPICIOUS_IOU
+    return fill, box_overlaps(mask_to_box(mask), box)[0] < SUSPICIOUS_IOU
 
 
 def overlay(image: np.ndarray, mask: Optional[np.ndarray], box: Sequence[float]) -> np.ndarray:
@@ -80,8 +78,8 @@ def overlay(image: np.ndarray, mask: Optional[np.ndarray], box: Sequence[float])
     if mask is not None and mask.shape == out.shape[:2]:
         out[mask] = (0.5 * out[mask] + 0.5 * np.array([0, 0, 255])).astype(np.uint8)
     if np.isfinite(box).all():
-        x, y, w, h = (int(round(v)) for v in box)
-        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), (0, 255, 0), 1)
+        x0, y0, x1, y1 = (int(v) for v in box_pixel_bounds(box)[0].tolist())
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), (0, 255, 0), 1)
     return out
 
 

@@ -9,39 +9,21 @@ then reported as failed, not scored. ``METHODS`` maps names to factories, the bo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator
 
 import cv2
 import numpy as np
 
+from ltr.data.bounding_box_utils import box_mask, box_region
 from ltr.data.image_loader import PathLike, check_mask_size, imread_mask
 from ltr.dataset.sequence import VideoSequence
 
 Method = Callable[[VideoSequence], Iterable[np.ndarray]]
 
 
-def box_pixels(box: np.ndarray, size: Tuple[int, int]) -> Optional[Tuple[int, int, int, int]]:
-    """Pixel range [x0, x1) x [y0, y1) of a box [x, y, w, h] clipped to an (H, W) image; None if empty or NaN."""
-    if np.isnan(box).any():
-        return None
-    x, y, w, h = box
-    x0, y0 = max(0, int(x)), max(0, int(y))
-    x1, y1 = min(size[1], int(x + w)), min(size[0], int(y + h))
-    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
-
-
-def box_mask(box: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """The box as an HxW bool mask (empty when there is no box)."""
-    mask = np.zeros(size, dtype=bool)
-    px = box_pixels(box, size)
-    if px is not None:
-        x0, y0, x1, y1 = px
-        mask[y0:y1, x0:x1] = True
-    return mask
-
-
 class BoxFill:
-    """The box itself as the mask: the lower bound every method must beat."""
+    """The box itself as the mask (the official box-to-pixel rule, as the box-fill training masks): the
+    lower bound every method must beat."""
     name = "boxfill"
 
     def __call__(self, seq: VideoSequence) -> Iterator[np.ndarray]:
@@ -50,7 +32,7 @@ class BoxFill:
 
 
 class GrabCut:
-    """OpenCV GrabCut initialised with the box (GC_INIT_WITH_RECT), foreground = FGD | PR_FGD.
+    """OpenCV GrabCut initialised with the box's pixels (GC_INIT_WITH_RECT), foreground = FGD | PR_FGD.
 
     Boxes with a side below ``min_side`` pixels, or covering the whole image (no background
     samples for the colour model), fall back to box-fill. The RNG is reseeded per frame so that
@@ -64,10 +46,9 @@ class GrabCut:
     def segment(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """Mask of the object in ``box`` of one HxWx3 uint8 image (channel order is irrelevant to GrabCut)."""
         size = image.shape[:2]
-        px = box_pixels(box, size)
-        if px is None:
+        y0, y1, x0, x1 = box_region(box, size)
+        if y1 <= y0 or x1 <= x0:
             return np.zeros(size, dtype=bool)
-        x0, y0, x1, y1 = px
         if min(x1 - x0, y1 - y0) < self.min_side or (x1 - x0) * (y1 - y0) == size[0] * size[1]:
             return box_mask(box, size)
         labels = np.zeros(size, dtype=np.uint8)
@@ -79,7 +60,8 @@ class GrabCut:
 
     def __call__(self, seq: VideoSequence) -> Iterator[np.ndarray]:
         for i, box in enumerate(seq.boxes):
-            if box_pixels(box, seq.image_size) is None:  # no box: no need to decode the frame
+            y0, y1, x0, x1 = box_region(box, seq.image_size)
+            if y1 <= y0 or x1 <= x0:  # no box: no need to decode the frame
                 yield np.zeros(seq.image_size, dtype=bool)
             else:
                 yield self.segment(seq.frame(i), box)
@@ -115,7 +97,7 @@ class MaskFolder:
 
 
 def box2seg(**kwargs) -> Method:
-    """The box2seg network (``box2seg_method.Box2Seg``), imported on use so that the baselines need no torch."""
+    """The box2seg network (``box2seg_method.Box2Seg``), imported on use so that the baselines do not load the network code."""
     from pytracking.evaluation.box2seg_method import Box2Seg
     return Box2Seg(**kwargs)
 

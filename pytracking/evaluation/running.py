@@ -30,10 +30,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ltr.data.bounding_box_utils import box_mask, mask_to_box
 from ltr.data.image_loader import ImageReadError
-from ltr.dataset.sequence import VideoSequence, box_from_mask
+from ltr.dataset.sequence import VideoSequence
 from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
-from pytracking.evaluation.baselines import box_mask
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
 from pytracking.tracker.base import Tracker, soft_aggregate
@@ -169,8 +169,8 @@ def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask
         out = tracker.track(image)
         times[i] = time.perf_counter() - tic
         if mode == "box":
-            tight = box_from_mask(out.mask)
-            box = box if tight is None else tight
+            tight = mask_to_box(out.mask)
+            box = box if tight[2] == 0 else tight
         else:
             box = out.box
         boxes[i] = box
@@ -263,8 +263,8 @@ def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode:
         for k, obj in enumerate(started):
             mask = empty if labels is None else labels == k + 1
             if labels is not None and i > obj.start:
-                tight = box_from_mask(mask)
-                obj.box = (obj.box if tight is None else tight) if mode == "box" else obj.tracked_box
+                tight = mask_to_box(mask)
+                obj.box = (obj.box if tight[2] == 0 else tight) if mode == "box" else obj.tracked_box
             obj.boxes[i] = obj.box
             write_mask(layout.mask_dir(obj.target.name) / f"{video.frames[i].stem}.png", mask)
     records = []

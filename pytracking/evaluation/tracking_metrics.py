@@ -23,6 +23,8 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ltr.data.bounding_box_utils import box_overlaps, usable_boxes
+
 OVERLAP_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 CENTRE_THRESHOLDS = np.arange(0.0, 51.0)  # pixels
 NORM_CENTRE_THRESHOLDS = np.linspace(0.0, 0.5, 51)
@@ -31,11 +33,6 @@ SR_THRESHOLDS = (0.5, 0.75)
 GOT10K_MEASURES = ("AO", "SR0.5", "SR0.75")
 LASOT_MEASURES = ("AUC", "Precision", "NormPrecision")
 MEASURES = GOT10K_MEASURES + LASOT_MEASURES
-
-
-def _usable(boxes: np.ndarray) -> np.ndarray:
-    """Rows that are finite boxes with positive width and height."""
-    return np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
 
 
 def clip_boxes(boxes: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
@@ -49,22 +46,11 @@ def clip_boxes(boxes: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
     return out
 
 
-def box_overlaps(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """Per-row IoU of two (N, 4) box arrays; 0 where either box is unusable."""
-    pred, gt = np.asarray(pred, dtype=np.float64).reshape(-1, 4), np.asarray(gt, dtype=np.float64).reshape(-1, 4)
-    inter_w = np.minimum(pred[:, 0] + pred[:, 2], gt[:, 0] + gt[:, 2]) - np.maximum(pred[:, 0], gt[:, 0])
-    inter_h = np.minimum(pred[:, 1] + pred[:, 3], gt[:, 1] + gt[:, 3]) - np.maximum(pred[:, 1], gt[:, 1])
-    inter = np.clip(inter_w, 0, None) * np.clip(inter_h, 0, None)
-    union = pred[:, 2] * pred[:, 3] + gt[:, 2] * gt[:, 3] - inter
-    valid = _usable(pred) & _usable(gt) & (union > 0)
-    return np.where(valid, inter / np.where(valid, union, 1.0), 0.0)
-
-
 def centre_errors(pred: np.ndarray, gt: np.ndarray, normalised: bool = False) -> np.ndarray:
     """Distance between box centres (in pixels, or per axis in units of the ground-truth size); inf
     where either box is unusable."""
     pred, gt = np.asarray(pred, dtype=np.float64).reshape(-1, 4), np.asarray(gt, dtype=np.float64).reshape(-1, 4)
-    valid = _usable(pred) & _usable(gt)
+    valid = usable_boxes(pred) & usable_boxes(gt)
     offset = (pred[:, :2] + pred[:, 2:] / 2) - (gt[:, :2] + gt[:, 2:] / 2)
     if normalised:
         offset = offset / np.where(valid[:, None], gt[:, 2:], 1.0)
@@ -74,7 +60,7 @@ def centre_errors(pred: np.ndarray, gt: np.ndarray, normalised: bool = False) ->
 def scored_frames(gt: np.ndarray, visible: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
     """(LaSOT frames, GOT-10k frames) as bool masks: the scorable frames, and those after the initial one."""
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
-    lasot = _usable(gt) if visible is None else _usable(gt) & np.asarray(visible, dtype=bool)
+    lasot = usable_boxes(gt) if visible is None else usable_boxes(gt) & np.asarray(visible, dtype=bool)
     got10k = lasot.copy()
     if lasot.any():
         got10k[np.argmax(lasot)] = False

@@ -11,28 +11,8 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
+from ltr.data.bounding_box_utils import rasterize_boxes
 from ltr.models.layers.blocks import conv_block, residual_downsample_block
-
-
-def rasterize_boxes(boxes: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """Binary masks (N,1,H,W) of boxes (N,4) [x, y, w, h] in pixels, the official way.
-
-    Each of x, y, w and h goes through int() and then int(v + 0.5) again, as the official code does:
-    truncation toward zero, after which a negative integer n becomes n + 1 (int(-19.5) = -19). The
-    mask covers rows [max(0,y), y+h) and columns [max(0,x), x+w) of those values, clipped to the
-    image. The official slicing wraps around for a box whose end lies left of / above the image (a
-    negative end index); such a box is empty here. NaN boxes give empty masks.
-    """
-    height, width = int(size[0]), int(size[1])
-    b = torch.nan_to_num(boxes.reshape(-1, 4).to(torch.float64), nan=-1e9).trunc()
-    b = torch.where(b < 0, b + 1, b)  # the second int(v + 0.5)
-    x1, y1, w, h = b.unbind(-1)
-    cols = torch.arange(width, device=boxes.device, dtype=torch.float64)
-    rows = torch.arange(height, device=boxes.device, dtype=torch.float64)
-    in_x = (cols >= x1[:, None]) & (cols < (x1 + w)[:, None])
-    in_y = (rows >= y1[:, None]) & (rows < (y1 + h)[:, None])
-    mask = in_y[:, :, None] & in_x[:, None, :]
-    return mask.unsqueeze(1).to(boxes.dtype if boxes.is_floating_point() else torch.float32)
 
 
 def _init_encoder(module: nn.Module, sample_weight_layer: Optional[nn.Conv2d]) -> None:

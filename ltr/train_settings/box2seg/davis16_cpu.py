@@ -8,7 +8,7 @@ from ltr.train_settings.box2seg.davis16 import configure as configure_davis16
 def configure(settings) -> None:
     configure_davis16(settings)
     settings.description = "box2seg on shared DAVIS-2016, reduced for CPU"
-    settings.output_size = (160, 96)  # (W, H)
+    settings.output_size = (96, 160)  # (H, W)
     settings.search_area_factor = settings.inference_search_area = 2.0
     settings.batch_size = 2
     settings.samples_per_epoch = 2 * 100

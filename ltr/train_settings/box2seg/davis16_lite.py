@@ -11,7 +11,7 @@ from ltr.train_settings.box2seg.davis16_cpu import configure as configure_davis1
 def configure(settings) -> None:
     configure_davis16_cpu(settings)
     settings.description = "box2seg on shared DAVIS-2016 with an ImageNet EfficientNet-Lite0 (the shipped network)"
-    settings.output_size = (320, 192)  # (W, H)
+    settings.output_size = (192, 320)  # (H, W)
     settings.search_area_factor = settings.inference_search_area = 3.0
     settings.num_epochs = 6
     settings.lr_milestones = ()

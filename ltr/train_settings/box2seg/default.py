@@ -67,7 +67,7 @@ def configure(settings) -> None:
     settings.num_frames = 3
     settings.max_gap = 100
     settings.search_area_factor = 5.0
-    settings.output_size = (832, 480)  # (W, H)
+    settings.output_size = (480, 832)  # (H, W)
     settings.crop_mode = "inside_major"
     settings.inference_search_area = 4.0  # the official annotation tool crops 4x the box (facts §3.5)
     settings.center_jitter = 3.0

@@ -19,7 +19,7 @@ def configure(settings) -> None:
     configure_default(settings)
     settings.description = "box2seg CPU demo on synthetic videos"
     settings.train_datasets = train_datasets
-    settings.output_size = (160, 96)  # (W, H), a multiple of 16
+    settings.output_size = (96, 160)  # (H, W), a multiple of 16
     settings.search_area_factor = settings.inference_search_area = 2.5
     settings.batch_size = 2
     settings.samples_per_epoch = 2 * 25

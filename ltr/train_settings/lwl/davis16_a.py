@@ -38,7 +38,7 @@ def configure(settings) -> None:
     settings.val_datasets = val_datasets
     settings.val_samples = 24
     settings.val_interval = 1
-    settings.output_size = (320, 192)  # (W, H), multiples of 32
+    settings.output_size = (192, 320)  # (H, W), multiples of 32
     settings.batch_size = 2
     settings.samples_per_epoch = 2 * 100
     settings.num_epochs = 4

@@ -43,7 +43,7 @@ def configure(settings) -> None:
     settings.num_test_frames = 3
     settings.max_gap = 100
     settings.search_area_factor = 5.0
-    settings.output_size = (832, 480)  # (W, H)
+    settings.output_size = (480, 832)  # (H, W)
     settings.crop_mode = "inside_major"
     settings.scale_jitter, settings.center_jitter = 0.25, 3.0
     settings.test_scale_jitter, settings.test_center_jitter = 0.5, (5.5, 4.5)

@@ -19,9 +19,10 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from ltr.data.bounding_box_utils import Size
 from ltr.data.transforms import normalize_image
 from ltr.models.lwl.lwl_net import LWTLNet
-from pytracking.annotate.crop import Size, paste_logits, sample_centre, sample_patch
+from pytracking.features.preprocessing import paste_logits, sample_centre, sample_patch
 from pytracking.tracker.base import TrackerOutput
 from pytracking.utils.loading import DEFAULT_BOX2SEG
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from ltr.data.processing import LWLProcessing, mask_to_box
+from ltr.data.bounding_box_utils import mask_to_box
+from ltr.data.processing import LWLProcessing
 from ltr.data.sampler import LWLSampler, sample_lwl_frame_ids
 from ltr.data.transforms import rotation_scale_matrix, warp_affine, warp_box
 from ltr.dataset.base_video_dataset import BaseVideoDataset
@@ -111,7 +112,7 @@ STILL = dict(scale_jitter=0.0, center_jitter=0.0, test_scale_jitter=0.0, test_ce
 
 
 def test_lwl_processing_shapes_and_boxes_of_masks():
-    out = LWLProcessing(output_size=(96, 64))(target_sample(), np.random.default_rng(0))
+    out = LWLProcessing(output_size=(64, 96))(target_sample(), np.random.default_rng(0))
     assert out["train_images"].shape == (1, 3, 64, 96) and out["test_images"].shape == (3, 3, 64, 96)
     assert out["train_masks"].shape == (1, 64, 96) and out["test_masks"].shape == (3, 64, 96)
     assert out["test_frame_ids"].tolist() == [0, 1, 2] and out["dataset"] == "toy"
@@ -119,13 +120,13 @@ def test_lwl_processing_shapes_and_boxes_of_masks():
         assert set(out[f"{split}_masks"].unique().tolist()) == {0.0, 1.0}
         for mask, box in zip(out[f"{split}_masks"], out[f"{split}_boxes"]):
             assert box.tolist() == mask_to_box(mask.numpy()).tolist()
-    again = LWLProcessing(output_size=(96, 64))(target_sample(), np.random.default_rng(0))
+    again = LWLProcessing(output_size=(64, 96))(target_sample(), np.random.default_rng(0))
     assert all(torch.equal(out[k], again[k]) for k in ("train_images", "test_images", "test_masks"))
 
 
 def test_lwl_processing_rotates_frames_and_masks_alike():
-    still = LWLProcessing(output_size=(96, 64), **STILL)
-    moved = LWLProcessing(output_size=(96, 64), **dict(STILL, max_rotation=15.0, max_scale=0.2))
+    still = LWLProcessing(output_size=(64, 96), **STILL)
+    moved = LWLProcessing(output_size=(64, 96), **dict(STILL, max_rotation=15.0, max_scale=0.2))
     plain = still(target_sample(), np.random.default_rng(0))
     for seed in range(5):
         out = moved(target_sample(), np.random.default_rng(seed))
@@ -136,8 +137,8 @@ def test_lwl_processing_rotates_frames_and_masks_alike():
 
 
 def test_lwl_processing_rolls_the_test_flip_separately():
-    reference = LWLProcessing(output_size=(96, 64), **STILL)(target_sample(), np.random.default_rng(0))
-    proc = LWLProcessing(output_size=(96, 64), **dict(STILL, p_flip=0.5))
+    reference = LWLProcessing(output_size=(64, 96), **STILL)(target_sample(), np.random.default_rng(0))
+    proc = LWLProcessing(output_size=(64, 96), **dict(STILL, p_flip=0.5))
     rolls = set()
     for seed in range(40):
         out = proc(target_sample(), np.random.default_rng(seed))
@@ -152,10 +153,10 @@ def test_lwl_processing_rolls_the_test_flip_separately():
 
 
 def test_rotation_matrix_warps_and_box_encloses_the_warped_mask():
-    assert np.allclose(rotation_scale_matrix((96, 64), 0.0, 1.0), [[1, 0, 0], [0, 1, 0]])
+    assert np.allclose(rotation_scale_matrix((64, 96), 0.0, 1.0), [[1, 0, 0], [0, 1, 0]])
     mask = np.zeros((64, 96), np.uint8)
     mask[20:40, 30:70] = 1
-    warp = rotation_scale_matrix((96, 64), 12.0, 1.1)
+    warp = rotation_scale_matrix((64, 96), 12.0, 1.1)
     warped = warp_affine(mask, warp, is_mask=True)
     assert set(np.unique(warped)) == {0, 1} and abs(int(warped.sum()) - 1.21 * mask.sum()) < 0.05 * mask.sum()
     x, y, w, h = mask_to_box(warped)

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from ltr.data.processing import (BoxToMaskProcessing, crop_box, crop_image, jitter_box, map_box_to_crop,
-                                 mask_to_box)
+from ltr.data.processing import BoxToMaskProcessing, crop_box, crop_image, jitter_box, map_box_to_crop
 from ltr.data.transforms import hflip, normalize_image
 
-IMAGE = (854, 480)  # (W, H)
-OUT = (104, 60)
+IMAGE = (480, 854)  # (H, W)
+OUT = (60, 104)
 
 
 def tight_box(mask) -> list:
@@ -19,23 +18,12 @@ def tight_box(mask) -> list:
     return list(cv2.boundingRect(np.asarray(mask, np.uint8)))
 
 
-def test_mask_to_box_is_the_tight_box():
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        mask = np.zeros((40, 60), np.uint8)
-        x, y = rng.integers(0, 50), rng.integers(0, 30)
-        mask[y:y + rng.integers(1, 10), x:x + rng.integers(1, 10)] = 1
-        mask[rng.integers(0, 40), rng.integers(0, 60)] = 1
-        assert mask_to_box(mask).tolist() == tight_box(mask)
-    assert mask_to_box(np.zeros((4, 4))).tolist() == [0, 0, 0, 0]
-
-
 def random_boxes(n: int, seed: int = 0) -> np.ndarray:
     """Boxes inside the image, aspect ratios 1/3..3 (a 5x search area then always contains them)."""
     rng = np.random.default_rng(seed)
     ratio = np.sqrt(rng.uniform(1 / 3, 3, n))
     wh = rng.uniform(4, 250, n)[:, None] * np.stack([ratio, 1 / ratio], 1)
-    xy = rng.uniform(0, 1, (n, 2)) * (np.array(IMAGE) - wh)
+    xy = rng.uniform(0, 1, (n, 2)) * (np.array(IMAGE[::-1]) - wh)
     return np.concatenate([xy, wh], 1)
 
 
@@ -44,14 +32,14 @@ def test_crop_contains_target_and_keeps_aspect(mode):
     for box in random_boxes(200):
         x1, y1, wc, hc = crop_box(box, IMAGE, 5.0, OUT, mode)
         assert x1 <= box[0] and y1 <= box[1] and box[0] + box[2] <= x1 + wc and box[1] + box[3] <= y1 + hc
-        assert wc / hc == pytest.approx(OUT[0] / OUT[1], abs=2.0 / min(wc, hc))
+        assert wc / hc == pytest.approx(OUT[1] / OUT[0], abs=2.0 / min(wc, hc))
 
 
 def test_inside_major_crop_is_shifted_inside_or_centred():
     for box in random_boxes(200, seed=1):
         x1, y1, wc, hc = crop_box(box, IMAGE, 5.0, OUT, "inside_major")
-        assert wc <= IMAGE[0] or hc <= IMAGE[1]  # never larger than the image on both axes
-        for start, size, extent in ((x1, wc, IMAGE[0]), (y1, hc, IMAGE[1])):
+        assert wc <= IMAGE[1] or hc <= IMAGE[0]  # never larger than the image on both axes
+        for start, size, extent in ((x1, wc, IMAGE[1]), (y1, hc, IMAGE[0])):
             if size <= extent:
                 assert 0 <= start and start + size <= extent
             else:
@@ -60,16 +48,16 @@ def test_inside_major_crop_is_shifted_inside_or_centred():
 
 def test_map_box_and_crop_image_agree():
     image = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
-    assert np.array_equal(crop_image(image, [0, 0, 64, 48], (64, 48)), image)  # identity crop
-    np.testing.assert_allclose(map_box_to_crop([10, 20, 30, 12], [10, 20, 30, 12], (60, 24)), [0, 0, 60, 24])
+    assert np.array_equal(crop_image(image, [0, 0, 64, 48], (48, 64)), image)  # identity crop
+    np.testing.assert_allclose(map_box_to_crop([10, 20, 30, 12], [10, 20, 30, 12], (24, 60)), [0, 0, 60, 24])
     mask = np.zeros((48, 64), np.uint8)
     mask[10:20, 30:40] = 1
     crop = [20, 5, 40, 30]
-    out_mask = crop_image(mask, crop, (80, 60), is_mask=True)
-    np.testing.assert_allclose(tight_box(out_mask), map_box_to_crop(tight_box(mask), crop, (80, 60)))
-    padded = crop_image(mask, [-10, -10, 84, 68], (84, 68), is_mask=True)
+    out_mask = crop_image(mask, crop, (60, 80), is_mask=True)
+    np.testing.assert_allclose(tight_box(out_mask), map_box_to_crop(tight_box(mask), crop, (60, 80)))
+    padded = crop_image(mask, [-10, -10, 84, 68], (68, 84), is_mask=True)
     assert padded[:10].sum() == 0 and padded.sum() == mask.sum()  # masks are zero padded
-    left = crop_image(image, [-4, 0, 64, 48], (64, 48))
+    left = crop_image(image, [-4, 0, 64, 48], (48, 64))
     assert np.array_equal(left[:, 0], image[:, 0])  # images are replicate padded
 
 
@@ -113,7 +101,7 @@ def sample_data(with_masks: bool = True) -> dict:
 
 
 def test_processing_outputs_and_boxes_of_masks():
-    proc = BoxToMaskProcessing(output_size=(96, 64))
+    proc = BoxToMaskProcessing(output_size=(64, 96))
     out = proc(sample_data(), np.random.default_rng(1))
     assert out["images"].shape == (3, 3, 64, 96) and out["images"].dtype == torch.float32
     assert out["masks"].shape == (3, 64, 96) and out["masks"].dtype == torch.float32
@@ -127,7 +115,7 @@ def test_processing_outputs_and_boxes_of_masks():
 
 
 def test_processing_without_jitter_centres_target_and_maps_boxes_without_masks():
-    proc = BoxToMaskProcessing(output_size=(96, 64), scale_jitter=0, center_jitter=0, p_flip=0, p_grayscale=0,
+    proc = BoxToMaskProcessing(output_size=(64, 96), scale_jitter=0, center_jitter=0, p_flip=0, p_grayscale=0,
                                brightness_jitter=0, crop_mode="replicate", search_area_factor=2.0)
     data = sample_data(with_masks=False)
     out = proc(data, np.random.default_rng(0))
@@ -139,7 +127,7 @@ def test_processing_without_jitter_centres_target_and_maps_boxes_without_masks()
 
 
 def test_processing_flip_mirrors_the_output():
-    kwargs = dict(output_size=(96, 64), scale_jitter=0, center_jitter=0, p_grayscale=0, brightness_jitter=0,
+    kwargs = dict(output_size=(64, 96), scale_jitter=0, center_jitter=0, p_grayscale=0, brightness_jitter=0,
                   crop_mode="replicate", normalization="imagenet")
     plain = BoxToMaskProcessing(p_flip=0, **kwargs)(sample_data(), np.random.default_rng(0))
     flipped = BoxToMaskProcessing(p_flip=1, **kwargs)(sample_data(), np.random.default_rng(0))

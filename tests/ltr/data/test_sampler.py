@@ -74,7 +74,7 @@ def test_sampler_only_visible_frames_of_accepted_sequences():
 
 def test_sampler_same_index_same_sample_any_order_and_workers():
     ds = SyntheticVideos(num_sequences=5, num_frames=20, image_size=(60, 80))
-    proc = BoxToMaskProcessing(output_size=(48, 32))
+    proc = BoxToMaskProcessing(output_size=(32, 48))
     sampler = BoxToMaskSampler([ds], samples_per_epoch=6, num_frames=3, max_gap=10, processing=proc, seed=7)
     a, b = sampler[5], sampler[3]
     assert torch.equal(sampler[5]["images"], a["images"]) and torch.equal(sampler[3]["masks"], b["masks"])

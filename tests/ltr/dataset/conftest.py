@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ltr.data.image_loader import imread_indexed
-from ltr.data.processing import mask_to_box
+from ltr.data.bounding_box_utils import mask_to_box
 
 CLIP_LENGTH = 12
 RECT = (slice(5, 25), slice(10, 50))  # object 2 of the multi-object fixtures: box [10, 5, 40, 20]

@@ -9,7 +9,7 @@ import torch
 
 import faults
 from ltr.data.image_loader import imread_indexed
-from ltr.data.processing import mask_to_box
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.dataset import Davis
 
 

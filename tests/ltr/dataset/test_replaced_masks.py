@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ltr.data.image_loader import ImageReadError
-from ltr.data.processing import mask_to_box
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.dataset.davis import Davis
 from ltr.dataset.replaced_masks import ReplacedMasks
 from pytracking.annotate.writer import write_mask

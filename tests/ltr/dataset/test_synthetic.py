@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ltr.data.processing import mask_to_box
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.dataset import SyntheticVideos
 
 

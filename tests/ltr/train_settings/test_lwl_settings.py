@@ -43,7 +43,7 @@ def test_official_stages_are_section_4_3(tmp_path):
     stage1, stage2 = configured("stage1", tmp_path), configured("stage2", tmp_path)
     for s in (stage1, stage2):
         assert (s.batch_size, s.samples_per_epoch // s.batch_size, s.output_size, s.search_area_factor) == \
-            (20, 1000, (832, 480), 5.0)
+            (20, 1000, (480, 832), 5.0)
         assert (s.num_train_frames, s.num_test_frames, s.max_gap, s.num_refinement_iter, s.loss_weight) == \
             (1, 3, 100, 2, 100.0)
         assert (s.test_scale_jitter, s.test_center_jitter, s.max_rotation, s.max_scale) == (0.5, (5.5, 4.5), 15.0, 0.2)
@@ -81,7 +81,7 @@ def test_davis16_settings_split_the_training_sequences_and_differ_only_in_data(t
         for key in ("train_datasets", "description", "pseudo_mask_dir", "project_path"):
             d.pop(key, None)
     assert all(d == plain[0] for d in plain[1:])
-    assert settings[0].net_kwargs["backbone_type"] == "efficientnet_lite0" and settings[0].output_size == (320, 192)
+    assert settings[0].net_kwargs["backbone_type"] == "efficientnet_lite0" and settings[0].output_size == (192, 320)
 
 
 def test_davis16_box2seg_setting_reads_the_annotation_folder(tmp_path, davis16_root):

@@ -29,5 +29,5 @@ def test_default_is_section_3_4():
     milestones = [m * settings.samples_per_epoch // settings.batch_size for m in settings.lr_milestones]
     assert (iterations, milestones, settings.lr_gamma, settings.batch_size) == (80000, [30000, 60000], 0.2, 4)
     assert (settings.num_frames, settings.max_gap, settings.output_size, settings.search_area_factor) == \
-        (3, 100, (832, 480), 5.0)
+        (3, 100, (480, 832), 5.0)
     assert settings.learning_rates["decoder"] == OFFICIAL_LEARNING_RATES["decoder"] == 1e-4

@@ -9,7 +9,7 @@ from ltr.actors.box2seg import jaccard
 from ltr.admin.settings import Settings
 from ltr.dataset.davis import Davis
 from ltr.models.backbone.efficientnet_lite import package_weights
-from ltr.models.lwl.label_encoder import rasterize_boxes
+from ltr.data.bounding_box_utils import rasterize_boxes
 from ltr.dataset.splits import DAVIS16_TRAIN
 from ltr.train_settings.box2seg import davis16_lite_singleimage
 from ltr.trainers.build import build_trainer

@@ -12,7 +12,7 @@ from tiny import tiny_lwl_settings  # noqa: E402
 
 from ltr.admin.loading import load_network, save_checkpoint, torch_load_legacy  # noqa: E402
 from ltr.data.image_loader import imread_indexed  # noqa: E402
-from ltr.data.processing import mask_to_box  # noqa: E402
+from ltr.data.bounding_box_utils import mask_to_box  # noqa: E402
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50  # noqa: E402
 from ltr.train_settings.lwl import box2seg_finetune  # noqa: E402
 from ltr.trainers.build import build_trainer  # noqa: E402
@@ -62,7 +62,7 @@ def tracking_data(tmp_path: Path, davis16_root: Path, monkeypatch) -> Path:
 def test_finetune_on_pseudo_mask_folders_starts_from_stage2_and_lowers_the_loss(tracking_data, one_thread):
     workspace = tracking_data / "workspace"
     # box2seg_finetune's initialisation and data on the tiny network
-    settings = tiny_lwl_settings(workspace, output_size=(160, 96), samples_per_epoch=2 * 15, num_epochs=3,
+    settings = tiny_lwl_settings(workspace, output_size=(96, 160), samples_per_epoch=2 * 15, num_epochs=3,
                                  val_samples=6, init_checkpoint=box2seg_finetune.stage2_checkpoint,
                                  train_datasets=box2seg_finetune.pseudo_mask_datasets,
                                  val_datasets=box2seg_finetune.pseudo_mask_datasets)

@@ -21,7 +21,7 @@ from tiny import tiny_settings  # noqa: E402
 from ltr import run_training  # noqa: E402
 from pytracking.utils.cli import EXIT_PROBLEMS  # noqa: E402
 from ltr.data.image_loader import imread_mask  # noqa: E402
-from ltr.data.processing import mask_to_box  # noqa: E402
+from ltr.data.bounding_box_utils import mask_to_box  # noqa: E402
 from ltr.dataset.lasot import Lasot  # noqa: E402
 from ltr.data.sampler import BoxToMaskSampler  # noqa: E402
 

@@ -28,9 +28,9 @@ def _tiny(workspace: Path, project_path: str, configure: Callable, **overrides) 
 
 def tiny_settings(workspace: Path, **overrides) -> Settings:
     return _tiny(workspace, "ltr/box2seg/tiny", synthetic.configure,
-                 **{"output_size": (112, 64), "calibrate_random_backbone": 2, **overrides})
+                 **{"output_size": (64, 112), "calibrate_random_backbone": 2, **overrides})
 
 
 def tiny_lwl_settings(workspace: Path, **overrides) -> Settings:
     return _tiny(workspace, "ltr/lwl/tiny", davis16_a.configure,
-                 **{"output_size": (128, 64), "val_datasets": None, **overrides})
+                 **{"output_size": (64, 128), "val_datasets": None, **overrides})

@@ -9,9 +9,10 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import imread_mask
 from pytracking.annotate.engine import AnnotateSettings
-from ltr.dataset.sequence import VideoSequence, box_from_mask
+from ltr.dataset.sequence import VideoSequence
 
 SMALL = AnnotateSettings(num_frames=3, interval=2, iters=2, crop_size=(64, 112), batch_windows=2, workers=2)
 SMALL_ARGS = ["--crop-size", "64x112", "--num-frames", "3", "--interval", "2", "--iters", "2",
@@ -22,7 +23,7 @@ Clip = Tuple[List[Path], np.ndarray]
 def davis_clip(root: Path, name: str, count: int) -> Clip:
     """The first ``count`` 240p frames of a DAVIS-2016 sequence and their tight mask boxes."""
     frames = sorted((root / "JPEGImages" / "240p" / name).glob("*.jpg"))[:count]
-    boxes = [box_from_mask(imread_mask(root / "Annotations" / "240p" / name / f"{f.stem}.png")) for f in frames]
+    boxes = [mask_to_box(imread_mask(root / "Annotations" / "240p" / name / f"{f.stem}.png")) for f in frames]
     return frames, np.array(boxes)
 
 

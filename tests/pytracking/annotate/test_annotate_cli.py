@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from annotate_helpers import SMALL_ARGS, read_masks, read_png, write_got10k, write_lasot
+from ltr.data.bounding_box_utils import box_mask
 from pytracking.annotate import writer
-from pytracking.annotate.crop import box_region
 from pytracking.annotate.run import main
 from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
@@ -23,13 +23,6 @@ REPO = Path(__file__).resolve().parents[3]
 
 def annotate(dataset: str, root: Path, out: Path, weights: Path, *extra: str) -> int:
     return main([dataset, "--root", str(root), "--out", str(out), "--weights", str(weights), *SMALL_ARGS, *extra])
-
-
-def box_mask(box, shape) -> np.ndarray:
-    y0, y1, x0, x1 = box_region(box, shape)
-    mask = np.zeros(shape, np.uint8)
-    mask[y0:y1, x0:x1] = 1
-    return mask
 
 
 def test_lasot_layout_numbering_values_and_absent_frames(lasot_root, tmp_path, checkpoints, clips):

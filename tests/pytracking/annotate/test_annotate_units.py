@@ -6,13 +6,14 @@ import pytest
 import torch
 from PIL import Image
 
-from pytracking.annotate.crop import box_region, crop_frame, paste_mask
-from pytracking.annotate.settings import parse_size
+from ltr.data.bounding_box_utils import box_region
 from pytracking.annotate.run import resolve_shard
-from pytracking.utils.cli import UsageError, pick_device
+from pytracking.annotate.settings import parse_size
 from pytracking.annotate.sources import FolderSource, make_source
 from pytracking.annotate.windows import lattice_windows, max_window, window
 from pytracking.annotate.writer import frame_stats
+from pytracking.features.preprocessing import crop_frame, paste_mask
+from pytracking.utils.cli import UsageError, pick_device
 
 
 def test_window_centred_shifted_at_the_ends_and_skipping_invisible():
@@ -51,8 +52,8 @@ def test_parse_size():
 
 @pytest.mark.parametrize("box", [[20.0, 30.0, 40.0, 25.0], [0.0, 0.0, 300.0, 200.0], [280.0, 190.0, 19.5, 9.5],
                                  [-10.0, 50.0, 30.0, 40.0]])
-def test_crop_maps_the_box_and_positive_logits_paste_back_to_the_rounded_box(box):
-    """With logits > 0 everywhere the pasted mask is exactly the rounded box (clipped to the image)."""
+def test_crop_maps_the_box_and_positive_logits_paste_back_to_the_box_pixels(box):
+    """With logits > 0 everywhere the pasted mask is exactly the box's pixels (clipped to the image)."""
     image = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
     patch, crop = crop_frame(image, box, (64, 112), 4.0)
     assert patch.shape == (64, 112, 3) and patch.dtype == np.uint8
@@ -65,6 +66,17 @@ def test_crop_maps_the_box_and_positive_logits_paste_back_to_the_rounded_box(box
     expected = np.zeros((200, 300), bool)
     expected[y0:y1, x0:x1] = True
     np.testing.assert_array_equal(mask, expected)
+
+
+def test_paste_back_keeps_the_box_encoders_pixels():
+    """The pasted mask is limited to the pixels the box encoder gives the box, which changed it for
+    fractional boxes: x = 10.6, w = 5.6 was columns [11, 16) (rounding each end) and is [10, 15)."""
+    image = np.zeros((40, 60, 3), np.uint8)
+    box = [10.6, 12.0, 5.6, 9.0]
+    _, crop = crop_frame(image, box, (64, 112), 4.0)
+    mask = paste_mask(torch.ones(64, 112), crop, (40, 60), box).numpy()
+    assert np.flatnonzero(mask.any(0)).tolist() == list(range(10, 15))
+    assert np.flatnonzero(mask.any(1)).tolist() == list(range(12, 21))
 
 
 def test_crop_samples_the_box_content():
@@ -94,7 +106,7 @@ def test_device_defaults_to_cpu_without_cuda():
         assert pick_device(None, {"LOCAL_RANK": "3"}) == torch.device("cpu")
 
 
-def test_davis_source_boxes_from_masks(davis16_root, clips):
+def test_davis_source_boxes_are_the_tight_boxes_of_the_masks(davis16_root, clips):
     source, units = make_source("davis", davis16_root, ["bear"], year="2016", resolution="240p")
     assert units == ["bear"]
     (seq,) = source.load("bear")

@@ -1,27 +1,31 @@
 """Box->mask baselines: box-fill pixel rule, GrabCut (fallbacks, better than box-fill) and the registry."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
 
-from pytracking.evaluation.baselines import METHODS, BoxFill, GrabCut, MaskFolder, box_mask, get_method
+from ltr.data.bounding_box_utils import box_mask, mask_to_box
+from pytracking.evaluation.baselines import METHODS, BoxFill, GrabCut, MaskFolder, get_method
 from pytracking.evaluation.metrics import region_similarity
 from ltr.dataset.davis import read_davis
-from ltr.dataset.sequence import box_from_mask, targets_of
+from ltr.dataset.sequence import targets_of
 
 NAN_BOX = np.full(4, np.nan)
 
 
-def test_box_mask_pixel_rule_and_clipping():
-    mask = box_mask(np.array([2.5, 1.2, 3.0, 2.0]), (6, 8))  # columns [2, 5), rows [1, 3)
-    expected = np.zeros((6, 8), bool)
-    expected[1:3, 2:5] = True
-    np.testing.assert_array_equal(mask, expected)
-    clipped = box_mask(np.array([-3.0, 4.0, 20.0, 10.0]), (6, 8))
-    assert clipped[4:, :].all() and not clipped[:4].any()
-    assert not box_mask(NAN_BOX, (6, 8)).any()
-    assert not box_mask(np.array([3.0, 3.0, 0.0, 2.0]), (6, 8)).any()
+def test_boxfill_and_grabcut_use_the_box_encoders_pixels():
+    """Box-fill covers the pixels the box encoder and the box-fill training masks give a box, which
+    changed its numbers for fractional boxes and boxes starting left of the image: x = 10.6, w = 5.6
+    was columns [10, 16) under plain truncation and is [10, 15); x = -5, w = 20 was [0, 15), is [0, 16)."""
+    seq = SimpleNamespace(boxes=np.array([[10.6, 2.0, 5.6, 3.0], [-5.0, 2.0, 20.0, 3.0]]), image_size=(8, 30))
+    first, second = BoxFill()(seq)
+    assert np.flatnonzero(first.any(0)).tolist() == list(range(10, 15))
+    assert np.flatnonzero(second.any(0)).tolist() == list(range(0, 16))
+    image = np.zeros((8, 30, 3), np.uint8)
+    np.testing.assert_array_equal(GrabCut(min_side=10).segment(image, seq.boxes[0]), first)  # fallback
 
 
 def test_boxfill_on_a_sequence(synthetic_davis):
@@ -42,7 +46,7 @@ def blob_image() -> tuple:
 
 def test_grabcut_beats_boxfill_on_a_disk_and_is_deterministic():
     img, gt = blob_image()
-    box = box_from_mask(gt) + np.array([-5, -5, 10, 10])
+    box = mask_to_box(gt) + np.array([-5, -5, 10, 10])
     mask = GrabCut().segment(img, box)
     assert region_similarity(mask, gt) > 0.95 > region_similarity(box_mask(box, gt.shape), gt)
     np.testing.assert_array_equal(GrabCut().segment(img, box), mask)

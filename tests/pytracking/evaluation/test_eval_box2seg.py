@@ -16,11 +16,12 @@ import torch
 
 import faults
 from ltr.admin.loading import save_checkpoint
+from ltr.data.bounding_box_utils import box_mask
 from ltr.data.image_loader import ImageReadError
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
 from pytracking.annotate.engine import AnnotateSettings, Annotator, prepare_frame
 from pytracking.evaluation import box2mask, tables
-from pytracking.evaluation.baselines import BoxFill, box_mask, get_method
+from pytracking.evaluation.baselines import BoxFill, get_method
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.datasets import load_dataset
 

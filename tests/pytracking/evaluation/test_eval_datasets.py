@@ -7,10 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.dataset.splits import DAVIS16_HELDOUT
 from pytracking.evaluation.box2mask import main as box2mask
 from pytracking.evaluation.datasets import DATASETS, get_dataset, load_dataset, load_folder
-from ltr.dataset.sequence import box_from_mask
 
 
 def test_unknown_name_lists_the_choices():
@@ -49,7 +49,7 @@ def test_yt300_one_sequence_per_visible_object(tmp_path, synthetic_davis):
     alpha_2 = seqs[1]
     assert np.isnan(alpha_2.boxes[:2]).all() and not alpha_2.visible[:2].any()
     assert alpha_2.object_id == 2 and alpha_2.gt_mask(3).sum() == 8 * 8  # object 2 is an 8x8 square
-    np.testing.assert_array_equal(alpha_2.boxes[3], box_from_mask(alpha_2.gt_mask(3)))
+    np.testing.assert_array_equal(alpha_2.boxes[3], mask_to_box(alpha_2.gt_mask(3)))
 
 
 def test_boxes_only_dataset_loads_but_cannot_be_scored(tmp_path, capsys):

@@ -5,17 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import ImageReadError
 from ltr.dataset.davis import read_davis
-from ltr.dataset.sequence import VideoSequence, box_from_mask, targets_of
+from ltr.dataset.sequence import VideoSequence, targets_of
 from pytracking.evaluation.baselines import mask_folder_path, read_folder_mask
-
-
-def test_box_from_mask_is_tight_and_none_when_empty():
-    mask = np.zeros((5, 6), bool)
-    mask[1:3, 2:5] = True
-    np.testing.assert_array_equal(box_from_mask(mask), [2, 1, 3, 2])
-    assert box_from_mask(np.zeros((5, 6), bool)) is None
 
 
 def test_davis2017_gives_one_sequence_per_object(synthetic_davis):
@@ -74,6 +68,6 @@ def test_real_davis2016_boxes_are_the_tight_boxes_of_the_masks(davis16_root):
     (bear,) = targets_of(read_davis(davis16_root, year="2016", resolution="240p", sequences=["bear"]))
     assert len(bear) == 82 and bear.image_size == (240, 427) and bear.visible.all()
     for i in (0, 40, 81):
-        np.testing.assert_array_equal(bear.boxes[i], box_from_mask(bear.gt_mask(i)))
+        np.testing.assert_array_equal(bear.boxes[i], mask_to_box(bear.gt_mask(i)))
     (dog,) = targets_of(read_davis(davis16_root, year="2016", resolution="480p", sequences=["dog-agility"]))
     assert len(dog) == 25 and dog.image_size == (480, 854)

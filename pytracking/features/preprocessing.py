@@ -1,12 +1,14 @@
-"""Per-frame crop around the given box and paste-back of the crop's mask logits (facts §3.5, §6.6).
+"""The inference crop, shared by the annotation tool and the LWL tracker: a fixed-size crop around the
+target and the paste-back of the crop's mask logits (facts §3.5, §6.6).
 
-The network sees every frame as a fixed-size crop centred on that frame's own box, with the box
-covering 1/``search_area``² of the crop area, so objects of any size reach it at the scale it was
-trained on. The crop follows pytracking's ``sample_patch`` in 'inside_major' mode: integer centre,
+The network sees every frame as a fixed-size crop centred on the target, with the target covering
+1/``search_area``² of the crop area, so objects of any size reach it at the scale it was trained on.
+The crop follows pytracking's ``sample_patch`` in 'inside_major' mode: integer centre,
 pre-downsampling by an integer stride for large crops, the window shifted inside the image (and
-centred on an axis where it is larger), replicate padding, bilinear resize.
+centred on an axis where it is larger), replicate padding, bilinear resize. Training crops with
+``ltr.data.processing`` (see there how and why the two differ).
 
-Coordinates: boxes are [x, y, w, h] with pixel i covering [i, i+1); sizes are (H, W).
+Coordinates: boxes are [x, y, w, h] with pixel i covering [i, i+1); sizes are (H, W) (``Size``).
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ltr.data.bounding_box_utils import Size, box_region
 from pytracking.annotate.settings import STRIDE
 
-Size = Tuple[int, int]
 KERNEL = 3  # the target model's filter size
 
 
@@ -43,7 +45,7 @@ class Crop:
 
 def sample_centre(pos: Sequence[float], scale: float, out_size: Size) -> np.ndarray:
     """The crop centre (y, x) for a target at ``pos``: shifted by half a feature cell on axes whose
-    feature-map size + kernel size is even, as the official trackers do (facts §3.5)."""
+    feature-map size + kernel size is odd, as the official trackers do (facts §3.5)."""
     out = np.asarray(out_size, dtype=np.float64)
     feat = out / STRIDE
     return np.asarray(pos, dtype=np.float64) + ((feat + KERNEL) % 2) * scale * out / (2 * feat)
@@ -93,14 +95,6 @@ def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_a
     return sample_patch(image, centre, scale * np.asarray(out_size, dtype=np.float64), out_size)
 
 
-def box_region(box: Sequence[float], image_size: Size) -> Tuple[int, int, int, int]:
-    """The rounded box as pixel ranges (y0, y1, x0, x1) clipped to the image; empty if outside."""
-    x, y, w, h = (float(v) for v in box)
-    x0, x1 = (int(np.clip(np.floor(v + 0.5), 0, image_size[1])) for v in (x, x + w))
-    y0, y1 = (int(np.clip(np.floor(v + 0.5), 0, image_size[0])) for v in (y, y + h))
-    return y0, y1, x0, x1
-
-
 def paste_logits(logits: torch.Tensor, crop: Crop, image_size: Size, fill: float = -100.0) -> torch.Tensor:
     """Full-image logits (H, W) from crop logits (out_H, out_W): bilinearly resized onto the crop's image
     region; ``fill`` (the official -100, i.e. certainly background) where the crop does not reach."""
@@ -116,7 +110,7 @@ def paste_logits(logits: torch.Tensor, crop: Crop, image_size: Size, fill: float
 
 def paste_mask(logits: torch.Tensor, crop: Crop, image_size: Size, box: Sequence[float]) -> torch.Tensor:
     """Full-image mask (H, W) bool from crop logits (out_H, out_W): bilinear resize onto the crop's
-    image region; pixels outside the region or outside the rounded box are background."""
+    image region; pixels outside the region or outside the box's pixels (``box_region``) are background."""
     mask = torch.zeros(image_size, dtype=torch.bool, device=logits.device)
     y0, y1, x0, x1 = box_region(box, image_size)
     if y1 > y0 and x1 > x0:
