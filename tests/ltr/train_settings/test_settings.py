@@ -36,7 +36,8 @@ def changes(base: Settings, variant: Settings) -> Dict[str, Any]:
     for field in (a.keys() | b.keys()) - IGNORED:
         old, new = a.get(field, MISSING), b.get(field, MISSING)
         if isinstance(old, dict) and isinstance(new, dict):
-            keys = {k: new.get(k, MISSING) for k in old.keys() | new.keys() if old.get(k, MISSING) != new.get(k, MISSING)}
+            keys = {k: new.get(k, MISSING) for k in old.keys() | new.keys()
+                    if old.get(k, MISSING) != new.get(k, MISSING)}
             if keys:
                 out[field] = keys
         elif old != new:
