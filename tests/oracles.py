@@ -21,3 +21,11 @@ def inscribed_ellipse(box: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     xs = np.arange(size[1])[None, :] + 0.5
     x, y, w, h = np.asarray(box, np.float64)
     return ((xs - x - w / 2) / (w / 2)) ** 2 + ((ys - y - h / 2) / (h / 2)) ** 2 <= 1
+
+
+def box_fill(box: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """(H, W) mask of the pixels whose centres lie in the x, y, w, h box: the box taken as the mask."""
+    ys = np.arange(size[0])[:, None] + 0.5
+    xs = np.arange(size[1])[None, :] + 0.5
+    x, y, w, h = np.asarray(box, np.float64)
+    return (xs >= x) & (xs < x + w) & (ys >= y) & (ys < y + h)
