@@ -1,7 +1,12 @@
 """The network learns: a small CPU config on the ImageNet EfficientNet-Lite0 (the SingleImage variant,
-the cheapest to train), trained for about a minute on the shared DAVIS training sequences, must
-clearly lower its loss and segment held-out sequences better than an image-blind predictor: filling
-the box, or the ellipse inscribed in it (each scored against its own frame's mask)."""
+the cheapest to train), trained for about two minutes on the shared DAVIS training sequences, must
+clearly lower its loss and segment the six held-out sequences better than an image-blind predictor:
+filling the box, or the ellipse inscribed in it (each scored against its own frame's mask).
+
+The run is kept well-conditioned so that its outcome does not hinge on one machine's floating-point
+order: 100 iterations at high rates leave the Lovász plateau, 50 more at a fifth of them settle, and J
+is averaged over 32 held-out samples. Measured (1 thread): loss 100.4 -> 73.4, held-out J 0.615 against
+ellipse 0.500 and box-fill 0.451."""
 import numpy as np
 import pytest
 import torch
@@ -34,12 +39,13 @@ def test_loss_falls_and_j_beats_image_blind_masks_on_held_out_sequences(tmp_path
     data = lambda sequences: lambda s: [(Davis(davis16_root, "2016", resolution="240p", sequences=sequences,  # noqa
                                               meta_path=tmp_path / "meta.json"), 1.0)]
     settings.train_datasets = data(davis16.TRAIN_SEQUENCES)
-    settings.val_datasets = data(["boat", "rhino", "surf"])  # held out: never trained on
-    settings.samples_per_epoch = 2 * 60
-    settings.learning_rates = {name: 5 * lr for name, lr in settings.learning_rates.items()}  # learn within minutes
-    settings.num_epochs = 2
-    settings.lr_milestones = (100,)
-    settings.val_samples = 16
+    settings.val_datasets = data(davis16.VAL_SEQUENCES)  # held out: never trained on
+    settings.samples_per_epoch = 2 * 50
+    settings.learning_rates = {name: 5 * lr for name, lr in settings.learning_rates.items()}
+    settings.num_epochs = 3
+    settings.lr_milestones = (2,)
+    settings.val_samples = 32
+    settings.val_interval = settings.num_epochs
     settings.num_workers = 0
     settings.progress = settings.tensorboard = False
     settings.use_gpu = False
@@ -58,5 +64,5 @@ def test_loss_falls_and_j_beats_image_blind_masks_on_held_out_sequences(tmp_path
     print(f"loss {first['Loss/total']:.1f} -> {last['Loss/total']:.1f}; held-out J {last['val/J/refined']:.3f} "
           f"vs {blind}")
     # the first epoch is mostly the Lovász plateau at 0.5 per mask; the held-out J is the real test
-    assert last["Loss/total"] < 0.97 * first["Loss/total"]
+    assert last["Loss/total"] < 0.9 * first["Loss/total"]
     assert last["val/J/refined"] > max(blind.values()) + MARGIN
