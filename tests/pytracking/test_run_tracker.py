@@ -13,6 +13,7 @@ from ltr.data.image_loader import imread_mask
 from pytracking.evaluation.datasets import load_folder
 from pytracking.evaluation.tracking_report import main as tracking_report
 from pytracking.run_tracker import main
+from oracles import tight_box
 from tracking_helpers import DAVIS_FRAMES, read_png, read_rows
 
 
@@ -41,8 +42,8 @@ def test_box_mode_on_the_bag_sequence(env, bag_clip, tiny_lwl, positive_box2seg,
     assert np.array_equal(labels[0], expected)
     # every later box is the tight box of that frame's mask, the previous box when it is empty
     for i in range(1, 20):
-        tight = mask_to_box(labels[i])
-        assert boxes[i].tolist() == (boxes[i - 1].tolist() if tight[2] == 0 else tight.astype(int).tolist())
+        tight = tight_box(labels[i])
+        assert boxes[i].tolist() == (boxes[i - 1].tolist() if tight is None else tight.astype(int).tolist())
     run = json.loads((results / "run.json").read_text())
     assert run["mode"] == "box" and run["segmentation_dir"] == str(masks.parent)
     assert run["settings"]["image_sample_size"] == [64, 112]

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.processing import LWLProcessing
 from ltr.data.sampler import LWLSampler, sample_lwl_frame_ids
 from ltr.data.transforms import rotation_scale_matrix, warp_affine, warp_box
 from ltr.dataset.base_video_dataset import BaseVideoDataset
+from oracles import tight_box
 
 
 class MaskedToy(BaseVideoDataset):
@@ -93,7 +93,7 @@ def target_sample(size=(120, 200)):
     mask[40:70, 60:110] = 1
     mask[30:40, 60:75] = 1
     image = np.repeat((mask * 255).astype(np.uint8)[..., None], 3, axis=2)
-    box = torch.tensor(mask_to_box(mask), dtype=torch.float32)
+    box = torch.tensor([60.0, 30.0, 50.0, 40.0])  # x, y, w, h of the rectangle and its bump
     data = {"dataset": "toy", "sequence": "s"}
     for split, n in (("train", 1), ("test", 3)):
         data.update({f"{split}_images": [image] * n, f"{split}_masks": [torch.from_numpy(mask)] * n,
@@ -119,7 +119,7 @@ def test_lwl_processing_shapes_and_boxes_of_masks():
     for split in ("train", "test"):
         assert set(out[f"{split}_masks"].unique().tolist()) == {0.0, 1.0}
         for mask, box in zip(out[f"{split}_masks"], out[f"{split}_boxes"]):
-            assert box.tolist() == mask_to_box(mask.numpy()).tolist()
+            assert box.tolist() == tight_box(mask.numpy()).tolist()
     again = LWLProcessing(output_size=(64, 96))(target_sample(), np.random.default_rng(0))
     assert all(torch.equal(out[k], again[k]) for k in ("train_images", "test_images", "test_masks"))
 
@@ -159,7 +159,7 @@ def test_rotation_matrix_warps_and_box_encloses_the_warped_mask():
     warp = rotation_scale_matrix((64, 96), 12.0, 1.1)
     warped = warp_affine(mask, warp, is_mask=True)
     assert set(np.unique(warped)) == {0, 1} and abs(int(warped.sum()) - 1.21 * mask.sum()) < 0.05 * mask.sum()
-    x, y, w, h = mask_to_box(warped)
-    bx, by, bw, bh = warp_box(mask_to_box(mask), warp)
+    x, y, w, h = tight_box(warped)
+    bx, by, bw, bh = warp_box(np.array([30.0, 20.0, 40.0, 20.0]), warp)  # the tight box of ``mask``
     assert bx - 1 <= x and by - 1 <= y and x + w <= bx + bw + 1 and y + h <= by + bh + 1
     assert w * h > 0.9 * bw * bh * 0.75  # a rotated rectangle fills most of its enclosing box

@@ -1,4 +1,5 @@
-"""LWL fine-tuning on pseudo-mask folders (LaSOT / GOT-10k layouts) starts from stage 2 and learns.
+"""LWL fine-tuning on pseudo-mask folders (LaSOT / GOT-10k layouts) starts from stage 2 and learns:
+validated on held-out videos in the same layouts.
 (Resume and DDP for LWL: tests/ltr/trainers/test_trainer.py.)"""
 import shutil
 import sys
@@ -12,11 +13,13 @@ from tiny import tiny_lwl_settings  # noqa: E402
 
 from ltr.admin.loading import load_network, save_checkpoint, torch_load_legacy  # noqa: E402
 from ltr.data.image_loader import imread_indexed  # noqa: E402
-from ltr.data.bounding_box_utils import mask_to_box  # noqa: E402
+from ltr.dataset.got10k import Got10k  # noqa: E402
+from ltr.dataset.lasot import Lasot  # noqa: E402
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50  # noqa: E402
 from ltr.train_settings.lwl import box2seg_finetune  # noqa: E402
 from ltr.trainers.build import build_trainer  # noqa: E402
 from pytracking.annotate.writer import write_mask  # noqa: E402
+from oracles import tight_box  # noqa: E402
 
 NUM_FRAMES = 30
 
@@ -32,40 +35,54 @@ def copy_sequence(davis16_root: Path, video: str, frame_path, mask_dir: Path) ->
         shutil.copy(davis16_root / "JPEGImages" / "240p" / video / f"{i:05d}.jpg", target)
         mask = imread_indexed(davis16_root / "Annotations" / "240p" / video / f"{i:05d}.png") > 0
         write_mask(mask_dir / f"{i + 1:08d}.png", mask)
-        lines.append(",".join(f"{v:g}" for v in mask_to_box(mask)))
+        lines.append(",".join(f"{v:g}" for v in tight_box(mask)))
     return lines
 
 
-@pytest.fixture
-def tracking_data(tmp_path: Path, davis16_root: Path, monkeypatch) -> Path:
-    """LaSOT (bear-1) and GOT-10k (one sequence) in their layouts with pseudo-mask folders under
-    <pregenerated_masks>/lasot_masks and /got10k_masks, configured through the environment."""
-    lasot, got10k, masks = tmp_path / "lasot", tmp_path / "got10k", tmp_path / "masks"
-    seq = lasot / "bear" / "bear-1"
-    lines = copy_sequence(davis16_root, "bear", lambda i: seq / "img" / f"{i + 1:08d}.jpg",
-                          masks / "lasot_masks" / "bear-1")
+def write_layouts(root: Path, davis16_root: Path, lasot_video: str, got10k_video: str, name: str) -> None:
+    """A LaSOT sequence (``lasot_video``-1) and a GOT-10k sequence (``name``) made of two DAVIS videos in
+    their layouts under ``root``/lasot and /got10k, with pseudo-mask folders under ``root``/masks."""
+    lasot, got10k, masks = root / "lasot", root / "got10k", root / "masks"
+    seq = lasot / lasot_video / f"{lasot_video}-1"
+    lines = copy_sequence(davis16_root, lasot_video, lambda i: seq / "img" / f"{i + 1:08d}.jpg",
+                          masks / "lasot_masks" / seq.name)
     (seq / "groundtruth.txt").write_text("\n".join(lines) + "\n")
-    for name in ("full_occlusion.txt", "out_of_view.txt"):
-        (seq / name).write_text(",".join(["0"] * NUM_FRAMES))
-    name = "GOT-10k_Train_000001"
-    lines = copy_sequence(davis16_root, "car-turn", lambda i: got10k / name / f"{i + 1:08d}.jpg",
+    for flags in ("full_occlusion.txt", "out_of_view.txt"):
+        (seq / flags).write_text(",".join(["0"] * NUM_FRAMES))
+    lines = copy_sequence(davis16_root, got10k_video, lambda i: got10k / name / f"{i + 1:08d}.jpg",
                           masks / "got10k_masks" / name)
     (got10k / name / "groundtruth.txt").write_text("\n".join(lines) + "\n")
     (got10k / name / "absence.label").write_text("0\n" * NUM_FRAMES)
     (got10k / name / "cover.label").write_text("8\n" * NUM_FRAMES)
     (got10k / "list.txt").write_text(name + "\n")
-    for field, path in (("LASOT_DIR", lasot), ("GOT10K_DIR", got10k), ("PREGENERATED_MASKS", masks)):
-        monkeypatch.setenv("BOX2SEG_" + field, str(path))
+
+
+@pytest.fixture
+def tracking_data(tmp_path: Path, davis16_root: Path, monkeypatch) -> Path:
+    """Training data configured through the environment (bear, car-turn), and held-out data of other
+    videos (rhino, boat) in the same layouts under ``held_out``."""
+    write_layouts(tmp_path, davis16_root, "bear", "car-turn", "GOT-10k_Train_000001")
+    write_layouts(tmp_path / "held_out", davis16_root, "rhino", "boat", "GOT-10k_Train_000002")
+    for field, path in (("LASOT_DIR", "lasot"), ("GOT10K_DIR", "got10k"), ("PREGENERATED_MASKS", "masks")):
+        monkeypatch.setenv("BOX2SEG_" + field, str(tmp_path / path))
     return tmp_path
 
 
-def test_finetune_on_pseudo_mask_folders_starts_from_stage2_and_lowers_the_loss(tracking_data, one_thread):
+def held_out_datasets(root: Path):
+    """The pseudo-mask datasets of ``root``/held_out, weighted as ``pseudo_mask_datasets`` weights them."""
+    held_out = root / "held_out"
+    return lambda settings: [(Got10k(held_out / "got10k", mask_root=held_out / "masks" / "got10k_masks"), 6.0),
+                             (Lasot(held_out / "lasot", mask_root=held_out / "masks" / "lasot_masks"), 6.0)]
+
+
+@pytest.mark.slow
+def test_finetune_on_pseudo_mask_folders_starts_from_stage2_and_learns_on_held_out_videos(tracking_data, one_thread):
     workspace = tracking_data / "workspace"
     # box2seg_finetune's initialisation and data on the tiny network
     settings = tiny_lwl_settings(workspace, output_size=(96, 160), samples_per_epoch=2 * 15, num_epochs=3,
                                  val_samples=6, init_checkpoint=box2seg_finetune.stage2_checkpoint,
                                  train_datasets=box2seg_finetune.pseudo_mask_datasets,
-                                 val_datasets=box2seg_finetune.pseudo_mask_datasets)
+                                 val_datasets=held_out_datasets(tracking_data))
     torch.manual_seed(5)
     stage2 = steepest_descent_resnet50(**settings.net_kwargs)
     save_checkpoint(box2seg_finetune.checkpoint_path(settings, "stage2", 80), stage2, epoch=80)
@@ -73,14 +90,17 @@ def test_finetune_on_pseudo_mask_folders_starts_from_stage2_and_lowers_the_loss(
     trainer = build_trainer(settings)
     net = trainer.actor.net
     assert all(torch.equal(a, b) for a, b in zip(stage2.state_dict().values(), net.state_dict().values()))
-    assert {trainer.loader.dataset[i]["dataset"] for i in range(8)} == {"lasot", "got10k"}
+    assert {trainer.loader.dataset[i]["sequence"] for i in range(8)} == {"bear-1", "GOT-10k_Train_000001"}
+    assert {trainer.val_set[i]["sequence"] for i in range(settings.val_samples)} == {"rhino-1", "GOT-10k_Train_000002"}
     before = trainer.validate()
     history = trainer.train()
     after = history[-1]
     print(f"val loss {before['Loss/total']:.2f} -> {after['val/Loss/total']:.2f}, "
           f"J {before['J/test']:.3f} -> {after['val/J/test']:.3f}")
-    assert after["val/Loss/total"] < before["Loss/total"] - 0.5
-    assert after["val/J/test"] > before["J/test"] + 0.3
+    # measured on the held-out videos (1 thread): loss 50.66 -> 50.17, J 0.072 -> 0.385; the bars ask for
+    # about half of each gain
+    assert after["val/Loss/total"] < before["Loss/total"] - 0.25
+    assert after["val/J/test"] > before["J/test"] + 0.2
     final = trainer.checkpoints()[-1]
     raw = torch_load_legacy(final)
     assert (final.name, raw["net_type"], raw["actor_type"]) == ("LWTLNet_ep0003.pth.tar", "LWTLNet", "LWLActor")

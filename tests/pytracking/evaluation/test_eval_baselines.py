@@ -12,6 +12,7 @@ from pytracking.evaluation.baselines import METHODS, BoxFill, GrabCut, MaskFolde
 from pytracking.evaluation.metrics import region_similarity
 from ltr.dataset.davis import read_davis
 from ltr.dataset.sequence import targets_of
+from oracles import inscribed_ellipse
 
 NAN_BOX = np.full(4, np.nan)
 
@@ -61,14 +62,19 @@ def test_grabcut_degenerate_boxes_fall_back_to_boxfill():
     assert not GrabCut().segment(img, NAN_BOX).any()
 
 
-def test_grabcut_beats_boxfill_on_real_davis(davis16_root):
+def test_grabcut_beats_the_image_blind_masks_on_real_davis(davis16_root):
+    """GrabCut uses the image: it must beat both masks that only look at the box, filling it and the
+    inscribed ellipse. Measured on these 9 frames: GrabCut 0.866, ellipse 0.665, box-fill 0.592 (J);
+    the bar asks for half of GrabCut's measured lead over the better of the two."""
     seqs = targets_of(read_davis(davis16_root, year="2016", resolution="240p", sequences=["bear", "car-turn", "hike"]))
     seqs = [s.select([0, len(s) // 2, len(s) - 1]) for s in seqs]
     scores = {}
     for method in (BoxFill(), GrabCut()):
         scores[method.name] = np.mean([region_similarity(m, s.gt_mask(i))
                                        for s in seqs for i, m in enumerate(method(s))])
-    assert scores["grabcut"] > scores["boxfill"] + 0.05, scores
+    scores["ellipse"] = np.mean([region_similarity(inscribed_ellipse(s.boxes[i], s.gt_mask(i).shape), s.gt_mask(i))
+                                 for s in seqs for i in range(len(s))])
+    assert scores["grabcut"] > max(scores["ellipse"], scores["boxfill"]) + 0.1, scores
 
 
 def test_registry():
