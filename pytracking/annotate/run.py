@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", default="480p", help="DAVIS resolution folder, e.g. 480p or 240p")
     g = p.add_argument_group("inference (defaults: the paper)")
     d = AnnotateSettings()
-    g.add_argument("--num-frames", type=int, default=d.num_frames, help="T, frames per temporal window")
+    g.add_argument("--num-frames", type=int, default=d.num_frames,
+                   help="T, frames per temporal window; exact mode decodes T + 1 frames per window, so T = 1 is "
+                        "the cheapest (see README, Speed); the shipped network's J is the same at T = 1 and 9")
     g.add_argument("--interval", type=int, default=d.interval, help="Δ, frames between window slots")
     g.add_argument("--iters", type=int, default=d.iters, help="steepest-descent iterations")
     g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
@@ -86,7 +88,8 @@ def add_mode_arguments(group: argparse._ArgumentGroup) -> None:
     """--fast and --solver (shared with the evaluation's box2seg method)."""
     group.add_argument("--fast", action="store_true",
                        help="approximation: each frame's initial mask is computed once, from its own window, and "
-                            "shared by every window containing it (2 decodes per window instead of T+1)")
+                            "shared by every window containing it (2 decodes per window instead of T+1; on short "
+                            "sequences exact mode, which segments windows of the same frames once, costs as much)")
     group.add_argument("--solver", default=AnnotateSettings().solver, choices=SOLVERS,
                        help="steepest descent of S: batched matmuls (default) or the official double backward "
                             "(the same maths, slower)")

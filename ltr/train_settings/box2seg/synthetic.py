@@ -3,7 +3,7 @@
 Everything as ``default`` except: synthetic textured videos with distractors and occluders, the
 shipped network's frozen ImageNet EfficientNet-Lite0 (weights from its pip package, so nothing to
 download and no random backbone) with its narrower heads, small crops (160x96) of 2.5x the box,
-batch 2, 100 iterations, learning rates x2 so that learning shows within minutes.
+batch 2, 60 iterations, learning rates x2 so that learning shows within minutes.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def configure(settings) -> None:
     settings.output_size = (160, 96)  # (W, H), a multiple of 16
     settings.search_area_factor = settings.inference_search_area = 2.5
     settings.batch_size = 2
-    settings.samples_per_epoch = 2 * 25
+    settings.samples_per_epoch = 2 * 15
     settings.num_epochs = 4
     settings.lr_milestones = (3,)
     settings.learning_rates = {name: 2 * lr for name, lr in settings.learning_rates.items()}
