@@ -1,5 +1,6 @@
 """Annotation speed, side by side in one run: exact mode (GEMM solver), the official maths (the same
-inference with the double-backward solver) and fast mode; the backbone-only bound and each mode's
+inference with the double-backward solver), fast mode and exact mode with one-frame windows (T=1);
+the backbone-only bound and each mode's
 ratio to it; a per-stage time split; S alone per window (both solvers, with the difference of their
 outputs); peak memory. Optionally J of exact vs fast mode on the shared DAVIS sequences.
 
@@ -46,7 +47,7 @@ from pytracking.utils.cli import UsageError, add_device_arguments, load_weights
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
 MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver="double_backward", fast=False),
-         "fast": dict(solver="gemm", fast=True)}
+         "fast": dict(solver="gemm", fast=True), "T=1": dict(solver="gemm", fast=False, num_frames=1)}
 STAGES = ("load", "crop", "backbone", "encoders", "S", "decoder", "paste", "write", "other")
 
 

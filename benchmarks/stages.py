@@ -28,10 +28,13 @@ CONFIGS = {
 
 
 def box2seg_stages(net: nn.Module) -> Dict[str, List[nn.Module]]:
-    """The network's parts by stage: backbone, encoders (x_t, B, B̂), S (both aggregations), decoder."""
+    """The network's parts by stage: backbone, encoders (x_t, B, B̂), S (both aggregations), decoder. The
+    decoder is timed by its leaf modules, since the annotation engine calls them in two parts per frame and
+    window (``LWTLDecoder.frame_parts``); its functional convolutions of the split TSE input fall in 'other'."""
     encoders = [net.target_model.feature_extractor, net.label_encoder, net.bbox_encoder, net.segm_encoder]
+    decoder = [m for m in net.decoder.modules() if not list(m.children())]
     return {"backbone": [net.feature_extractor], "encoders": [m for m in encoders if m is not None],
-            "S": [m for m in (net.target_model, net.target_model_segm) if m is not None], "decoder": [net.decoder]}
+            "S": [m for m in (net.target_model, net.target_model_segm) if m is not None], "decoder": decoder}
 
 
 def use_device(args: argparse.Namespace) -> torch.device:

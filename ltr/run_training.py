@@ -12,11 +12,13 @@ import importlib
 import multiprocessing
 import os
 import pkgutil
+import shlex
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS, Parser, usage_error  # noqa: E402 (needs the path above)
+from pytracking.utils.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, usage_error  # noqa: E402 (path above)
 
 SETTINGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_settings")
 
@@ -26,9 +28,15 @@ def _available(folder: str) -> str:
     return ", ".join(names) or "none"
 
 
+def _interrupt(signum, frame) -> None:
+    """SIGTERM (a job scheduler, ``kill``) ends the run like Ctrl-C: with the resume hint."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     """Exit code 0: trained; 1: trained, but some samples were replaced (unreadable data) or annotations
-    were bad (both listed in the train log); 2: a usage or configuration error (one line on stderr)."""
+    were bad (both listed in the train log); 2: a usage or configuration error (one line on stderr);
+    130: interrupted (Ctrl-C or SIGTERM; the message says how to continue)."""
     parser = Parser(prog="run_training.py", description=__doc__)
     parser.add_argument("train_module", help="package in ltr/train_settings: box2seg or lwl")
     parser.add_argument("train_name", help="setting in that package, e.g. box2seg: default, davis16, synthetic; "
@@ -89,10 +97,17 @@ def main(argv=None) -> int:
     if args.cpu:
         settings.use_gpu = False
     print(f"[train] {settings.project_path}: {getattr(settings, 'description', '')}")
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         history = run(settings, resume=args.resume)
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
         return usage_error(str(err))
+    except KeyboardInterrupt:
+        given = sys.argv[1:] if argv is None else list(argv)
+        command = shlex.join(["python", "ltr/run_training.py", *[a for a in given if a != "--resume"], "--resume"])
+        print(f"\n[train] interrupted; the finished epochs' checkpoints are in {settings.env.workspace_dir}/checkpoints/"
+              f"{settings.project_path}\n[train] continue with: {command}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     replaced, problems = (int(sum(epoch.get(f"Data/{k}", 0) for epoch in history))
                           for k in ("replaced_samples", "annotation_problems"))
     if replaced or problems:

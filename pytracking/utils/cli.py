@@ -161,7 +161,8 @@ def add_mode_arguments(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup
     p.add_argument("--fast", action="store_true",
                    help="approximation: each frame's initial mask is computed once, from its own window, and "
                         "shared by every window containing it (2 decodes per window instead of T+1: faster at "
-                        "large T, masks differ slightly from the paper's inference; measured in the README, Speed)")
+                        "large T; on short sequences exact mode, which segments windows of the same frames once, "
+                        "costs as much); masks differ slightly from the paper's inference (README, Speed)")
     p.add_argument("--solver", default=AnnotateSettings().solver, choices=SOLVERS,
                    help="steepest descent of S: batched matmuls (default) or the official double backward "
                         "(the same maths, slower)")

@@ -1,5 +1,5 @@
 """The two speed benchmarks run end to end at tiny sizes and report every number they promise: both
-solvers (and fast mode) side by side, the backbone bound, the per-stage split, peak memory."""
+solvers, fast mode and one-frame windows (T=1) side by side, the backbone bound, the per-stage split, peak memory."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,7 @@ def run(script: str, *args: str, tmp_path: Path) -> dict:
 def test_annotate_speed(tmp_path, davis16_root):
     result = run("annotate_speed.py", "--config", "lite", "--crop-size", "64x112", "--frames", "6", "--num-frames",
                  "3", "--iters", "2", "--batch-windows", "2", tmp_path=tmp_path)
-    modes = ["backbone only (bound)", "exact", "official maths", "fast"]
+    modes = ["backbone only (bound)", "exact", "official maths", "fast", "T=1"]
     assert list(result["frames_per_second"]) == modes and all(v > 0 for v in result["frames_per_second"].values())
     for mode in modes[1:]:
         split = result["split_seconds"][mode]

@@ -35,7 +35,7 @@ from ltr.models.box2seg.aggregation import (AGGREGATIONS, SpatioTemporalAggregat
                                              spatio_temporal_aggregation)
 from ltr.models.box2seg.object_encoder import ObjectEncoding, box_encoder, encode_object
 from ltr.models.box2seg.refinement_encoder import refinement_encoder
-from ltr.models.lwl.decoder import LWTLDecoder, lwl_decoder
+from ltr.models.lwl.decoder import DecoderFrameParts, LWTLDecoder, lwl_decoder
 from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features
 
 VARIANTS = ("SingleImage", "MultiFrame", "MultiFrame+", "MultiFrameIterative")
@@ -70,13 +70,22 @@ class Box2SegNet(BackboneFeaturesMixin, nn.Module):
         """B: boxes (T,B,4) and x (T,B,C,h,w) -> (e, w, m)."""
         return encode_object(self.label_encoder, self.bbox_encoder, boxes, x, image_size)
 
+    def decoder_frame_parts(self, backbone_feat: FeatureDict, m: Optional[torch.Tensor]) -> DecoderFrameParts:
+        """D's per-frame part of N frames from their backbone features and m_t (N,K,h,w): passed to ``decode``
+        in place of the features, it gives the same logits while each window computes only its own share."""
+        return self.decoder.frame_parts(backbone_feat, m)
+
     # ---- parts that couple the frames ----
     def decode(self, m: Optional[torch.Tensor], s: Optional[torch.Tensor], backbone_feat: FeatureDict,
                image_size: Sequence[int], frames: Optional[torch.Tensor] = None) -> torch.Tensor:
         """D: [m_t, s_t] (channels in that order) -> logits (T',B,H,W) of ``frames`` (indices along T;
-        None: all T); ``backbone_feat`` holds the features of exactly those frames."""
+        None: all T); ``backbone_feat`` holds the features of exactly those frames, or their
+        ``decoder_frame_parts`` (which already hold m_t)."""
         if frames is not None:
             m, s = (None if t is None else t[frames] for t in (m, s))
+        if isinstance(backbone_feat, DecoderFrameParts):
+            logits = self.decoder.decode_frame_parts(backbone_feat, None if s is None else s.flatten(0, 1), image_size)
+            return logits.view(*(m if s is None else s).shape[:2], *logits.shape[-2:])
         scores = torch.cat([t for t in (m, s) if t is not None], dim=2)
         logits, _ = self.decoder(scores, {k: backbone_feat[k] for k in self.decoder_input_layers}, image_size)
         return logits.view(*scores.shape[:2], *logits.shape[-2:])
@@ -118,8 +127,8 @@ class Box2SegNet(BackboneFeaturesMixin, nn.Module):
             return initial, initial if refine_frames is None else initial[refine_frames]
         e_hat, w_hat = self.refinement_labels(initial, x)
         if refine_frames is not None:
-            backbone_feat = {k: v.view(x.shape[0], -1, *v.shape[1:])[refine_frames].flatten(0, 1)
-                             for k, v in backbone_feat.items()}
+            backbone_feat = type(backbone_feat)((k, v.view(x.shape[0], -1, *v.shape[1:])[refine_frames].flatten(0, 1))
+                                                for k, v in backbone_feat.items())
         return initial, self.second_stage(x, enc.m, e_hat, w_hat, backbone_feat, image_size, num_iter, solver,
                                           refine_frames, x_stack)
 

@@ -3,6 +3,12 @@
 Processes layer4 -> layer1 (deep to shallow). At each level a TSE block fuses the reduced backbone
 features with the scores, RRB blocks refine, and a CAB block lets the deeper level gate the
 shallower one (facts §2.12; every concat order matters for weight compatibility).
+
+``frame_parts`` + ``decode_frame_parts`` is the same function split for inference over many windows:
+what depends on the frame alone (the reduced features, and the first TSE convolution applied to them
+and to score channels that are fixed per frame, such as box2seg's m_t) is computed once per frame; a
+window then adds the first convolution of its own scores. A convolution of a concatenation is the sum
+of the convolutions of its parts, so only the floating-point summation order differs from ``forward``.
 """
 from __future__ import annotations
 
@@ -43,6 +49,34 @@ class TSE(nn.Module):
         hpool = F.adaptive_avg_pool2d(h, 1) if x is None else x
         h = self.transform(torch.cat((h, _resize(score, h.shape[-2:])), dim=1))
         return h, hpool
+
+
+    def frame_part(self, ft: torch.Tensor, fixed_scores: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(the first transform convolution of [reduced features, ``fixed_scores``] with its bias, the pooled
+        reduced features): what this level computes from the frame alone."""
+        h = self.reduce(ft)
+        first, n_reduced = self.transform[0], h.shape[1]
+        pre = F.conv2d(h, first.weight[:, :n_reduced], first.bias, padding=first.padding)
+        if fixed_scores is not None:
+            fixed_weight = first.weight[:, n_reduced:n_reduced + fixed_scores.shape[1]]
+            pre = pre + F.conv2d(_resize(fixed_scores, h.shape[-2:]), fixed_weight, None, padding=first.padding)
+        return pre, F.adaptive_avg_pool2d(h, 1)
+
+    def forward_frame_part(self, pre: torch.Tensor, score: Optional[torch.Tensor]) -> torch.Tensor:
+        """``forward``'s h from ``frame_part`` and the remaining (trailing) score channels (None: none left)."""
+        first = self.transform[0]
+        if score is not None:
+            weight = first.weight[:, first.weight.shape[1] - score.shape[1]:]
+            pre = pre + F.conv2d(_resize(score, pre.shape[-2:]), weight, None, padding=first.padding)
+        return self.transform[1:](pre)
+
+
+class DecoderFrameParts(dict):
+    """Per-frame decoder parts of N frames (``LWTLDecoder.frame_parts``): layer name -> the first TSE
+    convolution's share of the frame-only inputs (N,C,h,w), and ``HPOOL`` -> the deepest level's pooled
+    reduced features (N,C,1,1). Every value has the frames along dim 0, like a backbone feature dict."""
+
+    HPOOL = "hpool"
 
 
 class RRB(nn.Module):
@@ -128,6 +162,29 @@ class LWTLDecoder(nn.Module):
             if layer + "_dec" in output_layers:
                 out[layer + "_dec"] = x
         return self.project(x, image_size), out
+
+    def frame_parts(self, features: Dict[str, torch.Tensor], fixed_scores: Optional[torch.Tensor] = None
+                    ) -> DecoderFrameParts:
+        """The per-frame part of every level for N frames: ``features`` (N,C,h,w) per layer, and the
+        leading score channels that do not depend on the window (N,K,h,w), if any."""
+        parts = DecoderFrameParts()
+        for i, layer in enumerate(self.ft_channels):
+            parts[layer], hpool = self.TSE[layer].frame_part(features[layer], fixed_scores)
+            if i == 0:
+                parts[DecoderFrameParts.HPOOL] = hpool
+        return parts
+
+    def decode_frame_parts(self, parts: DecoderFrameParts, scores: Optional[torch.Tensor],
+                           image_size: Sequence[int]) -> torch.Tensor:
+        """``forward``'s logits (N,1,H,W) from ``frame_parts`` of N frames and the remaining (trailing)
+        score channels (N,K',h,w) of their windows (None: every channel was fixed)."""
+        x = None
+        for layer in self.ft_channels:
+            hpool = parts[DecoderFrameParts.HPOOL] if x is None else self.proj[layer](x)
+            h = self.RRB1[layer](self.TSE[layer].forward_frame_part(parts[layer], scores))
+            h = self.CAB[layer](hpool, h)
+            x = self.RRB2[layer](h)
+        return self.project(x, image_size)
 
 
 def lwl_decoder(in_channels: int, mdim: int, decoder_input_layers: Sequence[str],

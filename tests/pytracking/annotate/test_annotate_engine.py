@@ -50,7 +50,7 @@ def test_layout_and_solver_give_the_same_logits(checkpoints, clips, change):
 def count_decoded_frames(net) -> list:
     """Frames decoded, appended on every decoder call."""
     decoded = []
-    net.decoder.register_forward_hook(lambda module, args, out: decoded.append(out[0].shape[0]))
+    net.decoder.project.register_forward_hook(lambda module, args, out: decoded.append(out.shape[0]))
     return decoded
 
 
@@ -66,6 +66,30 @@ def test_fast_mode_decodes_each_window_once_per_stage(checkpoints, clips):
     windows = [w for r in range(SMALL.interval) for w in lattice_windows(r, len(seq), 3, SMALL.interval, seq.visible)]
     assert counts[False] == sum(len(w) + 1 for w in windows)  # exact: T initial masks and the refined one
     assert counts[True] == 2 * len(windows)
+
+
+def test_windows_of_the_same_frames_are_segmented_once(checkpoints, clips):
+    """Near a lattice's ends windows hold the same frames: one S, T initial masks and Ŝ serve them all, and
+    each target's refined logits are those of its own window segmented alone."""
+    net = load_network(checkpoints["balanced"])
+    seq = clip_sequence(clips["bear"])
+    windows = lattice_windows(0, len(seq), 3, 1, seq.visible)[:2]
+    assert windows == [[0, 1, 2], [1, 0, 2]]
+    annotator = Annotator(net, SMALL)
+    frames = {i: prepare_frame(seq, i, SMALL) for i in range(3)}
+    features = {f: ff for f, ff in zip(frames, annotator.frame_features(list(frames.values())))}
+    decoded = count_decoded_frames(net)
+    shared = annotator.segment(windows[:1], [features[f] for f in windows[0]], slots=[0, 1])
+    assert decoded == [3, 2]  # the initial masks of the window's frames, then the two targets
+    for k, w in enumerate(windows):
+        alone = annotator.segment([w], [features[f] for f in w])
+        assert alone.std() > 0.01
+        torch.testing.assert_close(shared[k], alone[0], rtol=1e-4, atol=1e-5)
+    decoded.clear()
+    masks = masks_of(Annotator(net, replace(SMALL, interval=1)), seq)
+    assert sorted(masks) == list(range(len(seq)))
+    # batches of two windows: {0,1,2} twice (3 + 2 decodes), [2,1,3] and [3,2,4] (2 x 3 + 2), {3,4,5} twice (3 + 2)
+    assert sum(decoded) == 18
 
 
 def test_fast_mode_equals_exact_mode_for_one_frame_windows(checkpoints, clips):
