@@ -32,7 +32,8 @@ from pytracking.annotate.crop import parse_size
 from pytracking.annotate.engine import AnnotateSettings
 from pytracking.annotate.run import UsageError, add_mode_arguments, load_weights
 from pytracking.evaluation.baselines import Method, get_method
-from pytracking.evaluation.box2seg_method import Box2Seg, fixed_num_frames
+from pytracking.evaluation.box2seg_method import (Box2Seg, aggregation_parameters, fixed_num_frames,
+                                                  without_aggregated_scores)
 from pytracking.evaluation.datasets import DATASETS, get_dataset
 from pytracking.evaluation.environment import env_settings
 from pytracking.utils.loading import DEFAULT_BOX2SEG
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-frames", type=int, nargs="+", default=[AnnotateSettings().num_frames], metavar="T",
                    help="box2seg: frames per temporal window, one run each (default %(default)s)")
     p.add_argument("--masks", help="maskfolder: predictions as <masks>/<sequence>/<frame stem>.png")
+    p.add_argument("--zero-scores", action="store_true",
+                   help="box2seg: also run each T with the aggregated scores s_t and ŝ_t replaced by zeros "
+                        "(runs box2seg_s0_T*); the J it loses is what S contributes")
     add_data_arguments(p)
     add_inference_arguments(p)
     return p
@@ -238,6 +242,8 @@ def run_context(args: argparse.Namespace, sequences: Sequence[EvalSequence], wei
         "interval": box2seg.interval, "iters": box2seg.iters, "crop_size": "x".join(map(str, box2seg.crop_size)),
         "search_area": box2seg.search_area,
         "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver}
+    if box2seg is not None:
+        settings.update(aggregation_parameters(next(r.method.net for r in runs if isinstance(r.method, Box2Seg))))
     return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
             "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,
@@ -269,7 +275,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runs: List[Run] = []
         for name in dict.fromkeys(args.method):
             if name == "box2seg":
-                runs += box2seg_runs(load_box2seg(args.weights), "box2seg", args.num_frames, settings)
+                net = load_box2seg(args.weights)
+                runs += box2seg_runs(net, "box2seg", args.num_frames, settings)
+                if args.zero_scores:
+                    runs += box2seg_runs(without_aggregated_scores(net), "box2seg_s0", args.num_frames, settings)
             else:
                 runs.append(baseline_run(name, args.masks))
         Path(args.out).mkdir(parents=True, exist_ok=True)
