@@ -39,6 +39,9 @@ def build_parser() -> Parser:
     p.add_argument("--num-frames", type=int, nargs="+", default=[AnnotateSettings().num_frames], metavar="T",
                    help="box2seg: frames per temporal window, one run each (default %(default)s)")
     p.add_argument("--masks", help="maskfolder: predictions as <masks>/<sequence>/<frame stem>.png")
+    p.add_argument("--zero-scores", action="store_true",
+                   help="box2seg: also run each T with the aggregated scores s_t and ŝ_t replaced by zeros "
+                        "(runs box2seg_s0_T*); the J it loses is what S contributes")
     add_data_arguments(p)
     add_box2seg_arguments(p)
     return p
@@ -48,7 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     from pytracking.evaluation.box2mask_runs import (Run, baseline_run, box2seg_runs, box2seg_settings, evaluate_runs,
                                                      finish, load_sequences, run_context)
-    from pytracking.evaluation.box2seg_method import Box2Seg
+    from pytracking.evaluation.box2seg_method import Box2Seg, without_aggregated_scores
     from pytracking.evaluation.environment import env_settings
     from pytracking.utils.cli import load_weights
 
@@ -61,6 +64,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if name == "box2seg":
                 net = load_weights(args.weights, env_settings().network_path)
                 runs += box2seg_runs(net, "box2seg", args.num_frames, settings)
+                if args.zero_scores:
+                    runs += box2seg_runs(without_aggregated_scores(net), "box2seg_s0", args.num_frames, settings)
             else:
                 runs.append(baseline_run(name, args.masks))
         out = output_folder(args.out)

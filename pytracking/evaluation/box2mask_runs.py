@@ -18,7 +18,7 @@ from ltr.data.image_loader import PathLike
 from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.box2seg_net import Box2SegNet
 from pytracking.evaluation.baselines import Method, get_method
-from pytracking.evaluation.box2seg_method import Box2Seg, fixed_num_frames
+from pytracking.evaluation.box2seg_method import Box2Seg, aggregation_parameters, fixed_num_frames
 from pytracking.evaluation.datasets import DATASETS, get_dataset
 from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
 from pytracking.evaluation.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
@@ -176,7 +176,8 @@ def run_context(args: argparse.Namespace, sequences: Sequence[VideoSequence], we
     settings = {} if box2seg is None else {
         "interval": box2seg.interval, "iters": box2seg.iters, "crop_size": "x".join(map(str, box2seg.crop_size)),
         "search_area": box2seg.search_area,
-        "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver}
+        "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver,
+        **aggregation_parameters(next(r.method.net for r in runs if isinstance(r.method, Box2Seg)))}
     return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
             "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,

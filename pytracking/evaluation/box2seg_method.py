@@ -7,11 +7,13 @@ are segmented, while their temporal windows still draw on every frame of the who
 """
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import asdict
 from typing import Dict, Iterator, Optional
 
 import numpy as np
+import torch
 
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.models.box2seg.box2seg_net import Box2SegNet
@@ -24,6 +26,33 @@ from pytracking.evaluation.environment import env_settings
 def fixed_num_frames(net: Box2SegNet) -> Optional[int]:
     """The only T a network can use (the 'concat' aggregation), or None when any T works."""
     return getattr(net.target_model, "num_frames", None)
+
+
+def without_aggregated_scores(net: Box2SegNet) -> Box2SegNet:
+    """A copy of ``net`` whose S and Ŝ hand the decoder zeros instead of s_t and ŝ_t.
+
+    The J this copy loses against ``net`` is what the aggregation over frames contributes: near 0 means
+    the decoder segments from the box encoding m_t alone and S is unused.
+    """
+    if net.target_model.kind != "steepest_descent" or net.bbox_encoder is None:
+        raise ValueError(f"the {net.variant} variant has no aggregated scores to zero")
+    ablated = copy.deepcopy(net)
+
+    def zero_scores(module: torch.nn.Module, inputs, outputs):
+        s, z = outputs
+        return torch.zeros_like(s), z
+
+    for stage in (ablated.target_model, ablated.target_model_segm):
+        if stage is not None:
+            stage.register_forward_hook(zero_scores)
+    return ablated
+
+
+def aggregation_parameters(net: Box2SegNet) -> Dict[str, float]:
+    """The learned λ of S and Ŝ (a λ near 0 leaves the filter fit to each frame's labels unregularised)."""
+    stages = {"lambda_S": net.target_model, "lambda_S_hat": net.target_model_segm}
+    return {name: float(stage.filter_optimizer.residual_module.filter_reg.abs().item())
+            for name, stage in stages.items() if stage is not None and hasattr(stage, "filter_optimizer")}
 
 
 class Box2Seg:

@@ -14,7 +14,7 @@ import ltr.train_settings.box2seg as box2seg_settings
 from ltr.admin.settings import Settings
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
 from ltr.models.loss.lovasz import LovaszSegLoss
-from ltr.train_settings.box2seg import davis16, synthetic
+from ltr.train_settings.box2seg import davis16, davis16_lite_boxdrop, synthetic
 from ltr.trainers.build import TASKS, param_groups
 
 NAMES = sorted(m.name for m in pkgutil.iter_modules(box2seg_settings.__path__))
@@ -78,6 +78,10 @@ VARIANTS = {
                                      "net_kwargs": {"backbone_type": "efficientnet_lite0", "out_feature_dim": 256,
                                                     "decoder_mdim": 32, "backbone_weights": MISSING}}),
     "davis16_lite_singleimage": ("davis16_lite", {"net_kwargs": {"variant": "SingleImage"}}),
+    "davis16_lite_multiframe": ("davis16_lite", {"net_kwargs": {"variant": "MultiFrame"}}),  # the ladder
+    "davis16_lite_multiframe_d64": ("davis16_lite_multiframe", {"net_kwargs": {"out_feature_dim": 64}}),
+    "davis16_lite_boxdrop": ("davis16_lite", {"init_checkpoint": davis16_lite_boxdrop.shipped_network,
+                                              "box_encoding_dropout": 0.5, "num_epochs": 2}),
     "synthetic": ("default", {"train_datasets": synthetic.train_datasets, "output_size": (96, 160),
                               "search_area_factor": 2.5, "inference_search_area": 2.5, "batch_size": 2,
                               "samples_per_epoch": 2 * 15, "num_epochs": 4, "lr_milestones": (3,),
