@@ -12,11 +12,12 @@ from ltr.dataset.splits import DAVIS16_HELDOUT, DAVIS16_RESOLUTION, DAVIS16_TRAI
 from ltr.train_settings.box2seg.default import configure as configure_default
 
 
-
 def davis16(settings, sequences: List[str]) -> Davis:
-    """The shared DAVIS-2016 sequences; the scan cache goes to the workspace, never into the data."""
+    """The DAVIS-2016 sequences under the setting's ``davis16_dir``; the scan cache goes to the workspace,
+    never into the data."""
     meta = Path(settings.env.workspace_dir) / "cache" / f"davis2016_{DAVIS16_RESOLUTION}_meta.json"
-    return Davis(version="2016", split="train", resolution=DAVIS16_RESOLUTION, sequences=sequences, meta_path=meta)
+    return Davis(root=getattr(settings.env, "davis16_dir", "") or None, version="2016", split="train",
+                 resolution=DAVIS16_RESOLUTION, sequences=sequences, meta_path=meta)
 
 
 def train_datasets(settings) -> List[Tuple[object, float]]:
