@@ -84,8 +84,8 @@ VARIANTS = {
                                               "box_encoding_dropout": 0.5, "num_epochs": 2}),
     "synthetic": ("default", {"train_datasets": synthetic.train_datasets, "output_size": (96, 160),
                               "search_area_factor": 2.5, "inference_search_area": 2.5, "batch_size": 2,
-                              "samples_per_epoch": 2 * 15, "num_epochs": 4, "lr_milestones": (3,),
-                              "learning_rates": rates(lambda lr: 2 * lr), "num_workers": 1,
+                              "samples_per_epoch": 2 * 50, "num_epochs": 4, "lr_milestones": (3,),
+                              "learning_rates": rates(lambda lr: 10 * lr), "num_workers": 1,
                               "net_kwargs": {"backbone_type": "efficientnet_lite0", "out_feature_dim": 256,
                                              "decoder_mdim": 32, "backbone_weights": MISSING}}),
 }
