@@ -172,12 +172,12 @@ def plot_j_vs_frames(rows: Sequence[Mapping[str, Any]], path: PathLike) -> Optio
 def run_context(args: argparse.Namespace, sequences: Sequence[VideoSequence], weights: Any, runs: Sequence[Run]
                 ) -> Dict[str, Any]:
     """What a summary was computed on: dataset, protocol, frames scored, box2seg settings, weights."""
-    box2seg = next((r.method.settings for r in runs if isinstance(r.method, Box2Seg)), None)
+    method = next((r.method for r in runs if isinstance(r.method, Box2Seg)), None)
+    box2seg = None if method is None else method.settings
     settings = {} if box2seg is None else {
         "interval": box2seg.interval, "iters": box2seg.iters, "crop_size": "x".join(map(str, box2seg.crop_size)),
         "search_area": box2seg.search_area,
-        "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver,
-        **aggregation_parameters(next(r.method.net for r in runs if isinstance(r.method, Box2Seg)))}
+        "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver, **aggregation_parameters(method.net)}
     return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
             "n_sequences": len(sequences),
             "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,

@@ -34,7 +34,7 @@ def without_aggregated_scores(net: Box2SegNet) -> Box2SegNet:
     The J this copy loses against ``net`` is what the aggregation over frames contributes: near 0 means
     the decoder segments from the box encoding m_t alone and S is unused.
     """
-    if net.target_model.kind != "steepest_descent" or net.bbox_encoder is None:
+    if net.bbox_encoder is None:
         raise ValueError(f"the {net.variant} variant has no aggregated scores to zero")
     ablated = copy.deepcopy(net)
 
