@@ -82,6 +82,8 @@ VARIANTS = {
     "davis16_lite_multiframe_d64": ("davis16_lite_multiframe", {"net_kwargs": {"out_feature_dim": 64}}),
     "davis16_lite_boxdrop": ("davis16_lite", {"init_checkpoint": davis16_lite_boxdrop.shipped_network,
                                               "box_encoding_dropout": 0.5, "num_epochs": 2}),
+    "davis16_lite_d64_boxdrop": ("davis16_lite", {"net_kwargs": {"out_feature_dim": 64},
+                                                  "box_encoding_dropout": 0.5}),
     "synthetic": ("default", {"train_datasets": synthetic.train_datasets, "output_size": (96, 160),
                               "search_area_factor": 2.5, "inference_search_area": 2.5, "batch_size": 2,
                               "samples_per_epoch": 2 * 50, "num_epochs": 4, "lr_milestones": (3,),
