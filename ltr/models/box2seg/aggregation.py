@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ltr.models.layers.filter import FrameStack, apply_filter, apply_filter_stacked
+from ltr.models.box2seg.names import AGGREGATIONS
 from ltr.models.lwl.linear_filter import LinearFilter, steepest_descent_filter
 
 
@@ -74,9 +75,6 @@ def spatio_temporal_aggregation(filter_size: int, num_filters: int, feature_dim:
     """S with a zero initial filter and ``optim_iter`` Gauss-Newton steps (per-call overridable)."""
     return steepest_descent_filter(filter_size, num_filters, feature_dim, optim_iter, init_filter_reg, detach_length,
                                    feature_extractor, cls=SpatioTemporalAggregation)
-
-
-AGGREGATIONS = ("steepest_descent", "attention", "concat")
 
 
 class _FrameAggregation(nn.Module):

@@ -31,14 +31,14 @@ import torch.nn as nn
 
 from ltr.admin.model_constructor import model_constructor
 from ltr.models.layers.filter import FrameStack
-from ltr.models.box2seg.aggregation import (AGGREGATIONS, SpatioTemporalAggregation, alternative_aggregation,
+from ltr.models.box2seg.aggregation import (SpatioTemporalAggregation, alternative_aggregation,
                                              spatio_temporal_aggregation)
+from ltr.models.box2seg.names import AGGREGATIONS, VARIANTS
 from ltr.models.box2seg.object_encoder import ObjectEncoding, box_encoder, encode_object
 from ltr.models.box2seg.refinement_encoder import refinement_encoder
 from ltr.models.lwl.decoder import DecoderFrameParts, LWTLDecoder, lwl_decoder
 from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features
 
-VARIANTS = ("SingleImage", "MultiFrame", "MultiFrame+", "MultiFrameIterative")
 FeatureDict = Dict[str, torch.Tensor]
 
 
