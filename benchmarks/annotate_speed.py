@@ -126,8 +126,8 @@ def davis_j(net: Box2SegNet, settings: AnnotateSettings, device: str, names: Opt
     (mean J of fast-mode masks against exact-mode masks, per frame)."""
     from pytracking.evaluation.box2seg_method import Box2Seg
     from pytracking.evaluation.datasets import load_dataset
-    from pytracking.evaluation.metrics import region_similarity
-    from pytracking.evaluation.report import evaluate_method
+    from pytracking.analysis.metrics import region_similarity
+    from pytracking.analysis.report import evaluate_method
 
     sequences = [s.select(range(0, len(s), frame_step))
                  for s in load_dataset("davis16_heldout", root=SHARED_DAVIS, sequences=names)]

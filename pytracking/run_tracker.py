@@ -17,7 +17,7 @@ name) plus '_box' in box mode; paths come from pytracking/evaluation/local.py (B
 BOX2SEG_SEGMENTATION_PATH override them). Sequences with results are skipped. At the end the run is
 scored (box measures; J and F when the dataset has masks): a table, and
 <results_path>/<tracker>/<run>/summary_<dataset>.{md,json}. Compare runs with
-pytracking/evaluation/tracking_report.py.
+pytracking/analysis/tracking_report.py.
 Exit code 0; 1 when some input was bad (a frame, a groundtruth line; listed at the end and under
 "problems" in summary_<dataset>.json); 2 on usage or configuration errors.
 """
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,
                                   add_device_arguments, add_protocol_argument, find_network, load_checked,
                                   load_weights, log, pick_device, set_threads, usage_error)
@@ -49,9 +50,6 @@ MAX_TABLE_ROWS = 40
 
 
 def build_parser() -> Parser:
-    from pytracking.evaluation.running import MODES, OBJECTS
-    from pytracking.evaluation.tracking_scores import add_dataset_arguments
-
     p = Parser(prog="run_tracker.py", description=__doc__)
     p.add_argument("tracker", help=f"tracker name: {', '.join(TRACKERS)}")
     p.add_argument("param", help="parameter module in pytracking/parameter/<tracker>/, e.g. default, lwl_ytvos")
@@ -88,7 +86,6 @@ def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequenc
     from pytracking.evaluation.box2seg_method import Box2Seg
     from pytracking.evaluation.environment import env_settings
     from pytracking.evaluation.running import Box2SegMask, ResultLayout, claim_results, ground_truth_mask
-    from pytracking.evaluation.tracking_scores import DATA_FIELDS, load_sequences
     from pytracking.tracker.lwl import LWL, sample_settings
 
     params = load_parameters(args.tracker, args.param)
@@ -148,8 +145,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return usage_error(err)
     from ltr.dataset.sequence import targets_of
     from pytracking.evaluation.running import run_sequences
-    from pytracking.evaluation.tracking_scores import (comparison_markdown, evaluate_run, run_markdown,
-                                                       write_run_summary)
+    from pytracking.analysis.tracking_scores import (comparison_markdown, evaluate_run, run_markdown,
+                                                     write_run_summary)
 
     try:
         run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout,

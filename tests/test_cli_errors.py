@@ -13,7 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN, ANNOTATE = "ltr/run_training.py", "pytracking/annotate/run.py"
-BOX2MASK, TABLES = "pytracking/evaluation/box2mask.py", "pytracking/evaluation/tables.py"
+EVALUATE_MASKS, TABLES = "pytracking/evaluation/evaluate_masks.py", "pytracking/analysis/tables.py"
+RUN_TRACKER, TRACKING_REPORT = "pytracking/run_tracker.py", "pytracking/analysis/tracking_report.py"
 HELDOUT = ["--dataset", "davis16_heldout", "--sequences", "boat", "--out", "{tmp}/out"]
 
 # (script, arguments, environment, what the error line must say); {tmp} is a fresh folder, {davis16} the
@@ -43,23 +44,27 @@ CASES = {
                                         "--out {tmp}/file/x: cannot create (Not a directory)"),
     "annotate: bad choice": (ANNOTATE, ["lasot", "--format", "tiff"], {}, "argument --format: invalid choice"),
     "annotate: bad crop size": (ANNOTATE, ["lasot", "--crop-size", "10x10"], {}, "argument --crop-size"),
-    "box2mask: maskfolder without masks": (BOX2MASK, ["--method", "maskfolder", "--root", "{davis16}", *HELDOUT],
-                                           {}, "--method maskfolder needs --masks DIR"),
-    "box2mask: dataset root missing": (BOX2MASK, ["--method", "boxfill", "--root", "{tmp}/none", *HELDOUT], {},
-                                       "DAVIS-2016 train root not found: {tmp}/none"),
-    "box2mask: dataset not configured": (BOX2MASK, ["--dataset", "davis2017_val", "--method", "boxfill", "--out",
-                                                    "{tmp}/out"], {"BOX2SEG_DAVIS_DIR": ""},
-                                         "'davis_dir' is not configured"),
-    "box2mask: unknown sequence": (BOX2MASK, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT, "--sequences",
-                                              "bear"], {}, "unknown sequences ['bear']"),
-    "box2mask: bad value": (BOX2MASK, ["--method", "boxfill", "--frame-step", "0", *HELDOUT], {},
-                            "--frame-step must be at least 1"),
-    "box2mask: output is a file": (BOX2MASK, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT[:-1],
-                                              "{tmp}/file"], {}, "--out {tmp}/file: cannot create (File exists)"),
-    "box2mask: a dataset without masks": (BOX2MASK, ["--dataset", "folder", "--out", "{tmp}/out"], {},
-                                          "argument --dataset: invalid choice: 'folder'"),
+    "evaluate_masks: maskfolder without masks": (
+        EVALUATE_MASKS, ["--method", "maskfolder", "--root", "{davis16}", *HELDOUT], {},
+        "--method maskfolder needs --masks DIR"),
+    "evaluate_masks: dataset root missing": (
+        EVALUATE_MASKS, ["--method", "boxfill", "--root", "{tmp}/none", *HELDOUT], {},
+        "DAVIS-2016 train root not found: {tmp}/none"),
+    "evaluate_masks: dataset not configured": (
+        EVALUATE_MASKS, ["--dataset", "davis2017_val", "--method", "boxfill", "--out", "{tmp}/out"],
+        {"BOX2SEG_DAVIS_DIR": ""}, "'davis_dir' is not configured"),
+    "evaluate_masks: unknown sequence": (
+        EVALUATE_MASKS, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT, "--sequences", "bear"], {},
+        "unknown sequences ['bear']"),
+    "evaluate_masks: bad value": (EVALUATE_MASKS, ["--method", "boxfill", "--frame-step", "0", *HELDOUT], {},
+                                  "--frame-step must be at least 1"),
+    "evaluate_masks: output is a file": (
+        EVALUATE_MASKS, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT[:-1], "{tmp}/file"], {},
+        "--out {tmp}/file: cannot create (File exists)"),
+    "evaluate_masks: a dataset without masks": (EVALUATE_MASKS, ["--dataset", "folder", "--out", "{tmp}/out"], {},
+                                                "argument --dataset: invalid choice: 'folder'"),
     "tables: unknown table": (TABLES, ["table9"], {}, "argument TABLE: invalid choice: 'table9'"),
-    "tracker: bad choice": ("pytracking/run_tracker.py", ["lwl", "default", "--dataset", "folder", "--mode", "nope"],
+    "tracker: bad choice": (RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--mode", "nope"],
                             {}, "argument --mode: invalid choice: 'nope'"),
     "tables: bad name": (TABLES, ["table2", "--weights", "Big=w.pth", "--root", "{davis16}", *HELDOUT], {},
                          "--weights 'Big=w.pth': NAME must be one of"),
@@ -91,3 +96,26 @@ def test_configuration_mistake_is_one_line_and_exit_code_2(case, tmp_path, reque
     assert len(errors) == 1 and expected.format(**fill) in errors[0], done.stderr[-3000:]
     assert "usage:" not in done.stderr, done.stderr[-3000:]
     assert errors[0] == done.stderr.strip().splitlines()[-1] and errors[0].startswith("error: ")
+
+
+# --help and an argument mistake are answered before torch is imported (it takes seconds to load).
+QUICK_ANSWERS = {TRAIN: ["box2seg", "default", "--no-such-option"], ANNOTATE: ["folder", "--no-such-option"],
+                 EVALUATE_MASKS: ["--no-such-option"], TABLES: ["table9"],
+                 RUN_TRACKER: ["lwl", "default", "--mode", "nope"], TRACKING_REPORT: ["--no-such-option"]}
+
+
+def imported_modules(importtime_log: str) -> set:
+    """Module names from ``python -X importtime`` output (lines 'import time: self | cumulative | name')."""
+    return {line.rsplit("|", 1)[1].strip() for line in importtime_log.splitlines() if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("script", list(QUICK_ANSWERS))
+@pytest.mark.parametrize("answer", ["help", "mistake"])
+def test_help_and_argument_mistakes_do_not_load_torch(script, answer, tmp_path):
+    args = ["--help"] if answer == "help" else QUICK_ANSWERS[script]
+    done = subprocess.run([sys.executable, "-X", "importtime", str(REPO / script), *args], cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120)
+    assert done.returncode == (0 if answer == "help" else 2), done.stderr[-3000:]
+    modules = imported_modules(done.stderr)
+    assert "argparse" in modules  # the log was read
+    assert not {m for m in modules if m == "torch" or m.startswith("torch.")}, f"{script} {' '.join(args)} loads torch"

@@ -11,30 +11,29 @@
 Roots default to pytracking/evaluation/local.py. The boxes of the VOS datasets are the tight boxes of
 the ground-truth masks (as in the paper). LaSOT, GOT-10k and folders have no ground-truth masks: a
 box->mask method can be run on them (e.g. pytracking/annotate/run.py writes the masks) but not scored;
-trackers are scored on their boxes (pytracking/evaluation/tracking_report.py). ``load_dataset`` gives
+trackers are scored on their boxes (pytracking/analysis/tracking_report.py). ``load_dataset`` gives
 one single-target sequence per object (``<video>_<id>``), ``load_videos`` the videos with their objects.
+
+The readers (``ltr.dataset``) load torch, so each loader imports them when it runs: command lines list
+this table in ``--help`` without loading torch.
 """
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from ltr.data.image_loader import PathLike
-from ltr.dataset.davis import read_davis
-from ltr.dataset.folder import find_folder, read_folder
-from ltr.dataset.got10k import Got10k
-from ltr.dataset.lasot import Lasot
-from ltr.dataset.sequence import VideoSequence, targets_of
-from ltr.dataset.splits import DAVIS16_HELDOUT, DAVIS16_RESOLUTION
-from ltr.dataset.vos_base import TrackingDataset, dataset_root, restrict
-from ltr.dataset.youtubevos import YouTubeVOS
 from pytracking.evaluation.environment import env_settings
 
-Loader = Callable[[Optional[PathLike], Optional[str], Optional[Sequence[str]]], List[VideoSequence]]
+if TYPE_CHECKING:
+    from ltr.dataset.sequence import VideoSequence
+    from ltr.dataset.vos_base import TrackingDataset
+
+Loader = Callable[[Optional[PathLike], Optional[str], Optional[Sequence[str]]], List["VideoSequence"]]
 
 
 @dataclass(frozen=True)
@@ -49,11 +48,15 @@ class Dataset:
     def loader(self, root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
                ) -> List[VideoSequence]:
         """One single-target sequence per object of every video."""
+        from ltr.dataset.sequence import targets_of
+
         return targets_of(self.videos(root, resolution, sequences))
 
 
 def _root(root: Optional[PathLike], setting: str, what: str) -> Path:
     """``root``, else the path configured as ``setting`` in pytracking/evaluation/local.py."""
+    from ltr.dataset.vos_base import dataset_root
+
     return dataset_root(root or None, setting, what, env=env_settings(), local_file="pytracking/evaluation/local.py")
 
 
@@ -68,6 +71,9 @@ def _davis_val(year: str, setting: str) -> Loader:
 
     def load(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
              ) -> List[VideoSequence]:
+        from ltr.dataset.davis import read_davis
+        from ltr.dataset.vos_base import restrict
+
         root = _root(root, setting, f"DAVIS {year}")
         listing = root / "ImageSets" / year / "val.txt"
         if not listing.is_file():
@@ -82,6 +88,10 @@ def _davis_val(year: str, setting: str) -> Loader:
 def _davis16_heldout(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
                      ) -> List[VideoSequence]:
     """The held-out videos of the shared DAVIS-2016 train data; ``sequences`` must be among them (no training video)."""
+    from ltr.dataset.davis import read_davis
+    from ltr.dataset.splits import DAVIS16_HELDOUT, DAVIS16_RESOLUTION
+    from ltr.dataset.vos_base import restrict
+
     names = restrict(DAVIS16_HELDOUT, sequences, "davis16_heldout (the held-out videos)")
     return read_davis(_root(root, "davis16_dir", "DAVIS-2016 train"), "2016", "train",
                       resolution or DAVIS16_RESOLUTION, names)
@@ -91,6 +101,9 @@ def _yt300(root: Optional[PathLike], resolution: Optional[str], sequences: Optio
            ) -> List[VideoSequence]:
     """YT300 from YouTube-VOS train (its list file <root>/yt300.txt, created on first use as in training).
     Frames are the annotated ones (every 5th video frame); objects never visible are left out."""
+    from ltr.dataset.sequence import VideoSequence
+    from ltr.dataset.youtubevos import YouTubeVOS
+
     _no_resolution(resolution, "YouTube-VOS")
     ds = YouTubeVOS(_root(root, "youtubevos_dir", "YouTube-VOS"), split="yt300", sequences=sequences)
     objects: Dict[str, List[str]] = {}
@@ -122,12 +135,16 @@ def load_folder(root: PathLike, boxes: Optional[PathLike] = None, name: Optional
     """One sequence: the frames in ``root`` or in its ``imgs/`` or ``img/`` folder (VOT, LaSOT) and the boxes
     file ``boxes`` (default: the groundtruth.txt beside them), as ``ltr.dataset.folder.find_folder`` finds
     them; ``name`` defaults to the frames folder's name (its parent's when it is imgs/ or img/)."""
+    from ltr.dataset.folder import find_folder, read_folder
+
     frames, box_file, default_name = find_folder(root, boxes)
     return [_read(read_folder(frames, box_file, name or default_name))]
 
 
 def _folder(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
             ) -> List[VideoSequence]:
+    from ltr.dataset.vos_base import restrict
+
     _no_resolution(resolution, "A folder")
     if root is None:
         raise ValueError("the folder dataset needs --root (a folder of frames and its groundtruth.txt)")
@@ -143,6 +160,9 @@ def _tracking(dataset: TrackingDataset) -> List[VideoSequence]:
 def _lasot_test(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
                 ) -> List[VideoSequence]:
     """The 280 LaSOT test sequences listed in <root>/testing_set.txt (part of the LaSOT release)."""
+    from ltr.dataset.lasot import Lasot
+    from ltr.dataset.vos_base import restrict
+
     _no_resolution(resolution, "LaSOT")
     root = _root(root, "lasot_path", "LaSOT")
     listing = root / "testing_set.txt"
@@ -155,6 +175,8 @@ def _lasot_test(root: Optional[PathLike], resolution: Optional[str], sequences: 
 def _got10k_val(root: Optional[PathLike], resolution: Optional[str], sequences: Optional[Sequence[str]]
                 ) -> List[VideoSequence]:
     """GOT-10k val: <root>/val when it has a list.txt (root = the GOT-10k release), else root itself."""
+    from ltr.dataset.got10k import Got10k
+
     _no_resolution(resolution, "GOT-10k")
     root = _root(root, "got10k_path", "GOT-10k")
     return _tracking(Got10k(root / "val" if (root / "val" / "list.txt").is_file() else root, sequences=sequences))

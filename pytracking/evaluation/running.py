@@ -18,7 +18,7 @@ per object, each started at the object's initial frame, their probabilities merg
 label map (``soft_aggregate``, as LWL does), so that objects never overlap and DAVIS-2017 J&F compares
 with published numbers. Each object's results are written as its own sequence ``<video>_<id>`` (boxes,
 times, and its label's mask), so they are scored like those of objects tracked one at a time
-(``OBJECTS``: 'together', or 'separate' to give ``run_sequences`` the single-object sequences).
+(``arguments.OBJECTS``: 'together', or 'separate' to give ``run_sequences`` the single-object sequences).
 """
 from __future__ import annotations
 
@@ -34,13 +34,12 @@ from ltr.data.bounding_box_utils import box_mask, mask_to_box
 from ltr.data.image_loader import ImageReadError
 from ltr.dataset.sequence import VideoSequence
 from pytracking.annotate.writer import remove_partial, write_atomic, write_mask
+from pytracking.evaluation.arguments import MODES
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
 from pytracking.tracker.base import Tracker, soft_aggregate
 from pytracking.utils.cli import progress_bar
 
-MODES = ("vos", "box")
-OBJECTS = ("together", "separate")  # a video's objects: tracked together and merged, or one at a time
 # run.json fields that must match for results to be resumed in the same folder
 RUN_IDENTITY = ("tracker", "parameters", "mode", "network", "box2seg", "objects")
 

@@ -27,7 +27,7 @@ EXIT_PROBLEMS = 1  # done, but some input was bad or some output could not be wr
 EXIT_USAGE = 2  # a usage or configuration mistake, reported as one line on stderr
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it); the run can be continued
 
-DEFAULT_PROTOCOL = "davis"  # J/F frames of box2mask, run_tracker and tracking_report (see the README)
+DEFAULT_PROTOCOL = "davis"  # J/F frames of evaluate_masks, run_tracker and tracking_report (see the README)
 OFFICIAL_FILES = ("the official sta.pth.tar and lwl_stage2.pth come from pytracking's releases (README, 'Official "
                   "weights')")
 
@@ -199,7 +199,7 @@ def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
 
 def add_protocol_argument(p: argparse.ArgumentParser) -> None:
     """--protocol: which frames J and F score."""
-    from pytracking.evaluation.metrics import PROTOCOLS
+    from pytracking.analysis.metrics import PROTOCOLS
 
     p.add_argument("--protocol", default=DEFAULT_PROTOCOL, choices=list(PROTOCOLS),
                    help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items())

@@ -11,7 +11,7 @@ import pytest
 from ltr.data.bounding_box_utils import box_region, mask_to_box
 from ltr.data.image_loader import imread_mask
 from pytracking.evaluation.datasets import load_folder
-from pytracking.evaluation.tracking_report import main as tracking_report
+from pytracking.analysis.tracking_report import main as tracking_report
 from pytracking.run_tracker import main
 from oracles import tight_box
 from tracking_helpers import DAVIS_FRAMES, read_png, read_rows

@@ -107,7 +107,8 @@ def test_a_damaged_frame_in_vos_mode_on_davis(fault, env, davis_clip, tiny_lwl, 
 
 def test_an_unreadable_annotation_in_vos_mode_fails_its_sequence_naming_the_file(env, davis_clip, tiny_lwl,
                                                                                 tmp_path, capsys):
-    """Like box2mask: the sequence's boxes come from its annotations, so it is not tracked; the file is named."""
+    """Like evaluate_masks.py: the sequence's boxes come from its annotations, so it is not tracked; the file
+    is named."""
     root = faults.copy_tree(davis_clip, tmp_path / "davis")
     needle = faults.truncate(root / "Annotations" / "240p" / "bear" / f"{BROKEN:05d}.png")
     code, out, err, results = run(env, ["lwl", "default", "--network", str(tiny_lwl), "--dataset", "davis2016_val",

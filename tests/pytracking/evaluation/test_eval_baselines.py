@@ -9,7 +9,7 @@ import pytest
 
 from ltr.data.bounding_box_utils import box_mask, mask_to_box
 from pytracking.evaluation.baselines import METHODS, BoxFill, GrabCut, MaskFolder, get_method
-from pytracking.evaluation.metrics import region_similarity
+from pytracking.analysis.metrics import region_similarity
 from ltr.dataset.davis import read_davis
 from ltr.dataset.sequence import targets_of
 from oracles import inscribed_ellipse

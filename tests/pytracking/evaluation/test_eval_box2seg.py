@@ -1,4 +1,4 @@
-"""The box2seg method, the box2mask CLI and the table commands on held-out shared DAVIS videos, with a
+"""The box2seg method, the evaluate_masks CLI and the table commands on held-out shared DAVIS videos, with a
 random-init checkpoint at a tiny crop size (what is tested is the plumbing, not the accuracy)."""
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from ltr.admin.loading import save_checkpoint
 from ltr.data.bounding_box_utils import box_mask
 from ltr.data.image_loader import ImageReadError
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
+from pytracking.analysis import tables
 from pytracking.annotate.engine import AnnotateSettings, Annotator, prepare_frame
-from pytracking.evaluation import box2mask, tables
+from pytracking.evaluation import evaluate_masks
 from pytracking.evaluation.baselines import BoxFill, get_method
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.datasets import load_dataset
@@ -120,9 +121,10 @@ def test_all_positive_logits_give_box_fill(net, surf):
         np.testing.assert_array_equal(mask, box_fill)
 
 
-def test_box2mask_cli_end_to_end(checkpoint, davis16_root, tmp_path):
+def test_evaluate_masks_cli_end_to_end(checkpoint, davis16_root, tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, str(REPO / "pytracking" / "evaluation" / "box2mask.py"), "--dataset", "davis16_heldout",
+    cmd = [sys.executable, str(REPO / "pytracking" / "evaluation" / "evaluate_masks.py"),
+           "--dataset", "davis16_heldout",
            "--root", str(davis16_root), "--sequences", "surf", "--method", "boxfill", "box2seg", "--weights",
            str(checkpoint), "--num-frames", "1", "3", "--frame-step", "8", "--protocol", "davis", "--out", str(out),
            *SMALL_ARGS]
@@ -155,7 +157,7 @@ def test_table1_and_a_mislabelled_checkpoint(checkpoint, davis16_root, tmp_path,
     assert "holds 'MultiFrameIterative', not 'MultiFrame'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("cli", [box2mask.main, lambda argv: tables.main(["table3", *argv])])
+@pytest.mark.parametrize("cli", [evaluate_masks.main, lambda argv: tables.main(["table3", *argv])])
 def test_help(cli, capsys):
     with pytest.raises(SystemExit) as done:
         cli(["--help"])

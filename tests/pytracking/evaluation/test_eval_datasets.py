@@ -9,7 +9,7 @@ import pytest
 
 from ltr.data.bounding_box_utils import mask_to_box
 from ltr.dataset.splits import DAVIS16_HELDOUT
-from pytracking.evaluation.box2mask import main as box2mask
+from pytracking.evaluation.evaluate_masks import main as evaluate_masks
 from pytracking.evaluation.datasets import DATASETS, get_dataset, load_dataset, load_folder
 
 
@@ -65,8 +65,8 @@ def test_boxes_only_dataset_loads_but_cannot_be_scored(tmp_path, capsys):
     (seq,) = load_dataset("got10k_val", root=tmp_path / "got10k")
     assert seq.gt_masks is None and seq.visible.tolist() == [True, False, True]
     np.testing.assert_array_equal(seq.boxes[2], [3, 2, 10, 12])
-    with pytest.raises(SystemExit) as exit_info:  # box2mask scores masks: a boxes-only dataset is not offered
-        box2mask(["--dataset", "got10k_val", "--root", str(tmp_path / "got10k"), "--method", "boxfill",
+    with pytest.raises(SystemExit) as exit_info:  # evaluate_masks scores masks: a boxes-only dataset is not offered
+        evaluate_masks(["--dataset", "got10k_val", "--root", str(tmp_path / "got10k"), "--method", "boxfill",
                   "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.count("\n") == 1 and "invalid choice: 'got10k_val'" in err

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 
 import faults
-from pytracking.evaluation import box2mask
+from pytracking.evaluation import evaluate_masks
 from ltr.dataset.davis import read_davis
 from ltr.dataset.sequence import targets_of
 from pytracking.utils.cli import EXIT_PROBLEMS
 
 
 def evaluate(root, out, *args) -> int:
-    return box2mask.main(["--dataset", "davis2017_val", "--root", str(root), "--out", str(out), *args])
+    return evaluate_masks.main(["--dataset", "davis2017_val", "--root", str(root), "--out", str(out), *args])
 
 
 def test_damaged_predictions_fail_their_sequences(synthetic_davis, tmp_path, capsys, write_predictions):

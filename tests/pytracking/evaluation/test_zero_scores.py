@@ -1,4 +1,4 @@
-"""box2mask --zero-scores: the ablated copy of a network segments without what S and Ŝ aggregate, the
+"""evaluate_masks.py --zero-scores: the ablated copy of a network segments without what S and Ŝ aggregate, the
 original is left as it was, and the learned λ of both stages are reported."""
 import pytest
 import torch

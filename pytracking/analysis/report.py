@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from pytracking.evaluation.baselines import Method
 from pytracking.utils.cli import progress_bar
-from pytracking.evaluation.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
-                                          region_similarity, sequence_statistics)
+from pytracking.analysis.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
+                                        region_similarity, sequence_statistics)
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.dataset.sequence import VideoSequence
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pytracking.evaluation.metrics import (boundary_f_measure, boundary_map, boundary_precision_recall, boundary_radius,
+from pytracking.analysis.metrics import (boundary_f_measure, boundary_map, boundary_precision_recall, boundary_radius,
                                            dataset_summary, disk, region_similarity, select_frames,
                                            sequence_statistics)
 

@@ -1,112 +1,25 @@
-"""Box->mask runs (a method at a number of frames T) on a dataset with ground-truth masks, their
-summaries and the J-against-T plot: what box2mask.py and tables.py compute and write.
-
-Only datasets with ground-truth masks are offered (``SCORED``): a folder or a tracking dataset has
-boxes only, so nothing could be scored (pytracking/annotate/run.py writes masks for those).
-"""
+"""Scores and summaries of box->mask runs (pytracking/evaluation/mask_runs.py) on a dataset with
+ground-truth masks: one row per run, the protocol and settings named, and the J-against-T plot; what
+evaluate_masks.py and tables.py write."""
 from __future__ import annotations
 
 import argparse
 import json
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ltr.data.image_loader import PathLike
 from ltr.dataset.sequence import VideoSequence
-from ltr.models.box2seg.box2seg_net import Box2SegNet
-from pytracking.evaluation.baselines import Method, get_method
-from pytracking.evaluation.box2seg_method import Box2Seg, aggregation_parameters, fixed_num_frames
-from pytracking.evaluation.datasets import DATASETS, get_dataset
-from pytracking.evaluation.metrics import PROTOCOLS, STATISTICS
-from pytracking.evaluation.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
-from pytracking.annotate.settings import AnnotateSettings
-from pytracking.utils.cli import (EXIT_OK, EXIT_PROBLEMS, UsageError, add_inference_arguments, add_protocol_argument,
-                                  inference_settings)
+from pytracking.analysis.metrics import PROTOCOLS, STATISTICS
+from pytracking.analysis.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
+from pytracking.evaluation.box2seg_method import Box2Seg, aggregation_parameters
+from pytracking.evaluation.mask_runs import Run
+from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS
 
 COLUMNS = tuple(f"{m}-{s}" for m in MEASURES for s in STATISTICS) + ("J&F-mean",)
-SCORED = {name: d for name, d in DATASETS.items() if d.scored}
 
-
-def add_data_arguments(p: argparse.ArgumentParser) -> None:
-    """--dataset (those with masks), --root, --resolution, --sequences, --frame-step, --protocol, --out."""
-    g = p.add_argument_group("data")
-    g.add_argument("--dataset", required=True, choices=list(SCORED),
-                   help="; ".join(f"{k}: {v.description}" for k, v in SCORED.items()))
-    g.add_argument("--root", help="dataset root (default: from pytracking/evaluation/local.py)")
-    g.add_argument("--resolution", help="DAVIS resolution folder (default 480p; davis16_heldout 240p)")
-    g.add_argument("--sequences", nargs="+", help="only these videos")
-    g.add_argument("--frame-step", type=int, default=1, metavar="K",
-                   help="score every K-th frame only, 0, K, 2K, ... (box2seg's windows still use all frames)")
-    add_protocol_argument(g)
-    g.add_argument("--out", required=True, help="output folder")
-
-
-@dataclass
-class Run:
-    """One evaluation: a method at one T (None: the method has no T); ``label`` names its row and folder.
-    A run without a method is a configuration that cannot be evaluated: its row says why (``note``)."""
-
-    label: str
-    method: Optional[Method]
-    family: str  # rows of one family form one curve in the plot
-    num_frames: Optional[int] = None
-    note: str = ""
-
-
-def add_box2seg_arguments(p: argparse.ArgumentParser) -> None:
-    """The inference group, Δ defaulting to the dataset's (the paper's 5 on DAVIS)."""
-    add_inference_arguments(p, f"the paper's, 5 on the DAVIS datasets, {AnnotateSettings().interval} elsewhere")
-
-
-def box2seg_settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """Box2Seg keyword arguments (all but T) from the command line, checked; Δ defaults to the dataset's,
-    crop size and search area (None) to what the checkpoint was trained for."""
-    settings = inference_settings(args)
-    return dict(settings, interval=settings["interval"] or get_dataset(args.dataset).interval, device=args.device)
-
-
-def load_sequences(args: argparse.Namespace) -> List[VideoSequence]:
-    """The dataset's sequences, every ``--frame-step``-th frame of each; refuses datasets without masks."""
-    if args.frame_step < 1:
-        raise UsageError("--frame-step must be at least 1")
-    sequences = get_dataset(args.dataset).loader(args.root, args.resolution, args.sequences)
-    if not sequences:
-        raise UsageError(f"no sequences in {args.dataset}")
-    return [s.select(range(0, len(s), args.frame_step)) if args.frame_step > 1 else s for s in sequences]
-
-
-def box2seg_runs(net: Box2SegNet, name: str, frame_counts: Sequence[int], settings: Mapping[str, Any]) -> List[Run]:
-    """One run per T; a T the network cannot use (a fixed-T aggregation) gets a run without a method."""
-    if any(t < 1 for t in frame_counts):
-        raise UsageError("--num-frames values must be at least 1")
-    fixed = fixed_num_frames(net)
-    runs = []
-    for t in dict.fromkeys(frame_counts):
-        if fixed is not None and t != fixed:
-            runs.append(Run(f"{name}_T{t}", None, name, t, f"n/a: aggregates exactly T={fixed} frames"))
-        else:
-            method = Box2Seg(net=net, name=name, num_frames=t, **settings)
-            runs.append(Run(method.name, method, name, t))
-    return runs
-
-
-def baseline_run(name: str, masks: Optional[str] = None) -> Run:
-    """A method without T (box-fill, GrabCut, a folder of predicted masks)."""
-    if name == "maskfolder":
-        if not masks:
-            raise UsageError("--method maskfolder needs --masks DIR")
-        if not Path(masks).is_dir():
-            raise UsageError(f"--masks: no folder {masks}")
-        method = get_method(name, folder=masks)
-    else:
-        method = get_method(name)
-    return Run(name, method, name)
-
-
-# ---- evaluation and summaries ------------------------------------------------------------------------
 
 def evaluate_runs(runs: Sequence[Run], sequences: Sequence[VideoSequence], protocol: str, out: PathLike
                   ) -> List[Dict[str, Any]]:

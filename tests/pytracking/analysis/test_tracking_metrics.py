@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ltr.data.bounding_box_utils import box_overlaps
-from pytracking.evaluation.tracking_metrics import (MEASURES, centre_errors, clip_boxes, dataset_measures,
+from pytracking.analysis.tracking_metrics import (MEASURES, centre_errors, clip_boxes, dataset_measures,
                                                     sequence_measures)
 
 GT = np.array([[10.0, 10.0, 20.0, 20.0]] * 5)

@@ -5,7 +5,6 @@ results counts as lost (every box wrong, every mask empty) and is listed.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -15,58 +14,18 @@ import numpy as np
 
 from ltr.data.image_loader import ImageReadError, PathLike
 from ltr.data.tracking_files import read_boxes
-from ltr.dataset.sequence import VideoSequence, targets_of
+from ltr.dataset.sequence import VideoSequence
+from pytracking.analysis.metrics import PROTOCOLS
+from pytracking.analysis.report import evaluate_method, plot_curve
+from pytracking.analysis.tracking_metrics import (MEASURES, OVERLAP_THRESHOLDS, dataset_measures, sequence_measures,
+                                                  thresholds)
 from pytracking.evaluation.baselines import MaskFolder
-from pytracking.evaluation.datasets import DATASETS, load_folder, load_videos
-from pytracking.evaluation.metrics import PROTOCOLS
-from pytracking.evaluation.report import evaluate_method, plot_curve
-from pytracking.evaluation.tracking_metrics import (MEASURES, OVERLAP_THRESHOLDS, dataset_measures,
-                                                    sequence_measures, thresholds)
-from pytracking.utils.cli import UsageError
 
 MASK_MEASURES = ("J-mean", "F-mean", "J&F-mean")
 COLUMNS = MEASURES + MASK_MEASURES
 
 
-# ---- data ---------------------------------------------------------------------------------------------
-
-DATA_FIELDS = ("dataset", "root", "resolution", "sequences", "boxes")  # what run.json records of the data
-
-
-def add_dataset_arguments(p: argparse.ArgumentParser, required: bool = True, default_help: str = "") -> None:
-    """--dataset, --root, --resolution, --sequences, --boxes (run_tracker.py and tracking_report.py)."""
-    g = p.add_argument_group("data" + default_help)
-    g.add_argument("--dataset", required=required, metavar="NAME",
-                   help="; ".join(f"{k}: {v.description}" for k, v in DATASETS.items()))
-    g.add_argument("--root", help="dataset root (default: from pytracking/evaluation/local.py); folder: the sequence "
-                                  "folder (frames in it or in its imgs/ or img/, and groundtruth.txt)")
-    g.add_argument("--resolution", help="DAVIS resolution folder (default 480p; davis16_heldout 240p)")
-    g.add_argument("--sequences", "--sequence", nargs="+", metavar="S", help="only these sequences")
-    g.add_argument("--boxes", help="folder: a boxes file instead of the folder's groundtruth.txt; one line per frame, "
-                                   "x,y,w,h or a VOT polygon x1,y1,...,x4,y4 (its min/max box)")
-
-
-def load_sequences(args: argparse.Namespace, videos: bool = False) -> List[VideoSequence]:
-    """The chosen dataset's sequences, one per object (``videos``: one per video, with its objects);
-    UsageError (one line) for any configuration mistake."""
-    if args.dataset not in DATASETS:
-        raise UsageError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
-    if args.boxes and args.dataset != "folder":
-        raise UsageError("--boxes applies to the folder dataset only")
-    try:
-        if args.dataset == "folder" and args.boxes:
-            if not args.root:
-                raise UsageError("the folder dataset needs --root (the sequence folder)")
-            sequences = load_folder(args.root, args.boxes)
-        else:
-            sequences = load_videos(args.dataset, args.root, args.resolution, args.sequences)
-    except (ValueError, FileNotFoundError) as err:
-        raise UsageError(str(err)) from None
-    sequences = sequences if videos else targets_of(sequences)
-    if not sequences:
-        raise UsageError(f"no sequences in {args.dataset}")
-    return sequences
-
+# ---- results ----------------------------------------------------------------------------------------
 
 def read_predictions(path: Path, n: int) -> Optional[np.ndarray]:
     """The (n, 4) boxes of a result file (zero-size or unreadable rows: NaN); None when it does not exist."""

@@ -1,7 +1,7 @@
 """Score tracking runs and put several side by side: box measures always, J and F where the dataset has
 ground-truth masks and the run wrote masks.
 
-    python pytracking/evaluation/tracking_report.py --results RUN_DIR [LABEL=RUN_DIR ...] --out DIR
+    python pytracking/analysis/tracking_report.py --results RUN_DIR [LABEL=RUN_DIR ...] --out DIR
         [--protocol davis] [--dataset davis16_heldout --root R --sequences S ...]
 
 A run folder is ``<results_path>/<tracker>/<run>`` as run_tracker.py writes it; its run.json names the
@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from pytracking.evaluation.arguments import DATA_FIELDS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_OK, Parser, UsageError, add_protocol_argument, output_folder, set_threads,
                                   usage_error)
 
@@ -38,8 +39,6 @@ def parse_run(spec: str) -> Tuple[str, Path, Dict[str, Any]]:
 
 def recorded_data(args, runs: Sequence[Tuple[str, Path, Dict[str, Any]]]) -> None:
     """Without --dataset, the data the first run's run.json records (--root etc. given still apply)."""
-    from pytracking.evaluation.tracking_scores import DATA_FIELDS
-
     if args.dataset is not None:
         return
     recorded = next((info for _, _, info in runs if info.get("dataset")), None)
@@ -53,8 +52,6 @@ def recorded_data(args, runs: Sequence[Tuple[str, Path, Dict[str, Any]]]) -> Non
 
 
 def build_parser() -> Parser:
-    from pytracking.evaluation.tracking_scores import add_dataset_arguments
-
     p = Parser(prog="tracking_report.py", description=__doc__)
     p.add_argument("--results", nargs="+", required=True, metavar="[LABEL=]DIR",
                    help="run folders <results_path>/<tracker>/<run> (label: the folder's name)")
@@ -67,8 +64,7 @@ def build_parser() -> Parser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    from pytracking.evaluation.tracking_scores import (comparison_markdown, evaluate_run, load_sequences,
-                                                       plot_success, write_json)
+    from pytracking.analysis.tracking_scores import comparison_markdown, evaluate_run, plot_success, write_json
 
     try:
         set_threads(args.threads)

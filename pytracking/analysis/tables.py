@@ -1,38 +1,40 @@
-"""The paper's ablation tables from trained checkpoints, one command per table (evaluated by box2mask.py).
+"""The paper's ablation tables from trained checkpoints, one command per table (runs scored as by evaluate_masks.py).
 
-    python pytracking/evaluation/tables.py table1 --dataset davis16_heldout --weights ckpt --interval 5 --out DIR
+    python pytracking/analysis/tables.py table1 --dataset davis16_heldout --weights ckpt --interval 5 --out DIR
         Table 1: J against the number of frames T (default 1 3 5 7 9) of one checkpoint, with a plot.
-    python pytracking/evaluation/tables.py table2 --dataset davis16_heldout --interval 5 --out DIR \\
+    python pytracking/analysis/tables.py table2 --dataset davis16_heldout --interval 5 --out DIR \\
             --weights SingleImage=a.pth.tar MultiFrame=b.pth.tar MultiFrame+=c.pth.tar MultiFrameIterative=d.pth.tar
         Table 2: the network variants (default T 9) and the box-fill and GrabCut baselines.
-    python pytracking/evaluation/tables.py table3 --dataset davis16_heldout --interval 5 --out DIR \\
+    python pytracking/analysis/tables.py table3 --dataset davis16_heldout --interval 5 --out DIR \\
             --weights steepest_descent=a.pth.tar attention=b.pth.tar concat=c.pth.tar
         Table 3: the spatio-temporal aggregation against its alternatives (default T 3 9); 'concat'
         combines exactly its training T, so its other rows are n/a.
 
 Each writes <out>/<table>.{md,json} (rows = method/T, the protocol named) and per-run results in
 <out>/<run>/, and prints the table. Checkpoints given as NAME=PATH must hold that variant (table2) or
-aggregation (table3). Every option of box2mask.py's data and inference groups applies (see --help
+aggregation (table3). Every option of evaluate_masks.py's data and inference groups applies (see --help
 of each command), e.g. --frame-step 4 --crop-size 240x432 for affordable CPU runs. Exit codes as
-box2mask.py: 0, 1 when some sequence failed (named in the tables), 2 on usage errors.
+evaluate_masks.py: 0, 1 when some sequence failed (named in the tables), 2 on usage errors.
 """
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ltr.models.box2seg.aggregation import AGGREGATIONS
-from ltr.models.box2seg.box2seg_net import VARIANTS, Box2SegNet
-from pytracking.evaluation.box2mask_runs import (Run, add_box2seg_arguments, add_data_arguments, baseline_run,
-                                                 box2seg_runs, box2seg_settings, evaluate_runs, finish, load_sequences,
-                                                 run_context)
+from ltr.models.box2seg.names import AGGREGATIONS, VARIANTS
+from pytracking.evaluation.arguments import (add_box2seg_arguments, add_scored_data_arguments, box2seg_settings,
+                                             load_scored_sequences)
 from pytracking.evaluation.environment import env_settings
 from pytracking.utils.cli import Parser, UsageError, load_weights, output_folder, set_threads, usage_error
+
+if TYPE_CHECKING:
+    from ltr.models.box2seg.box2seg_net import Box2SegNet
+    from pytracking.evaluation.mask_runs import Run
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def build_parser() -> Parser:
                              help=f"checkpoints by name, NAME in {', '.join(table.names)}")
         sub.add_argument("--num-frames", type=int, nargs="+", default=list(table.frame_counts), metavar="T",
                          help=f"numbers of frames T (default {' '.join(map(str, table.frame_counts))})")
-        add_data_arguments(sub)
+        add_scored_data_arguments(sub)
         add_box2seg_arguments(sub)
     return p
 
@@ -90,6 +92,8 @@ def named_weights(table: Table, weights: Union[str, Sequence[str]]) -> Dict[str,
 
 def table_runs(table: Table, weights: Dict[str, str], frame_counts: Sequence[int], settings: Dict) -> List[Run]:
     """Baseline runs, then every checkpoint at every T; a checkpoint must be what its name says."""
+    from pytracking.evaluation.mask_runs import baseline_run, box2seg_runs
+
     runs = [baseline_run(b) for b in table.baselines]
     for name, path in weights.items():
         net = load_weights(path, env_settings().network_path)
@@ -101,11 +105,13 @@ def table_runs(table: Table, weights: Dict[str, str], frame_counts: Sequence[int
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    from pytracking.analysis.mask_scores import evaluate_runs, finish, run_context
+
     table = TABLES[args.table]
     try:
         settings = box2seg_settings(args)
         set_threads(args.threads)
-        sequences = load_sequences(args)
+        sequences = load_scored_sequences(args)
         weights = named_weights(table, args.weights)
         runs = table_runs(table, weights, args.num_frames, settings)
         out = output_folder(args.out)

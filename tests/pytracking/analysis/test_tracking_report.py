@@ -8,7 +8,7 @@ import pytest
 
 from pytracking.annotate.writer import write_mask
 from pytracking.evaluation.datasets import load_dataset
-from pytracking.evaluation.tracking_report import main
+from pytracking.analysis.tracking_report import main
 
 
 def write_run(folder: Path, masks: Path, boxes=None, labels=None) -> Path:

@@ -9,7 +9,7 @@ import pytest
 
 import faults
 from pytracking.evaluation.baselines import MaskFolder
-from pytracking.evaluation.report import evaluate_method, plot_curve, write_results
+from pytracking.analysis.report import evaluate_method, plot_curve, write_results
 from ltr.dataset.davis import read_davis
 from ltr.dataset.sequence import targets_of
 from pytracking.evaluation.baselines import mask_folder_path

@@ -1,9 +1,10 @@
-"""Score box->mask methods on a named dataset, box2seg for several numbers of frames T.
+"""Run box->mask methods (box2seg, box-fill, GrabCut, a folder of predicted masks) on a named dataset with
+ground-truth masks and score their masks, box2seg for several numbers of frames T.
 
-    python pytracking/evaluation/box2mask.py --dataset davis16_heldout --method box2seg boxfill \\
+    python pytracking/evaluation/evaluate_masks.py --dataset davis16_heldout --method box2seg boxfill \\
         --weights ckpt.pth.tar --num-frames 1 3 5 9 --interval 5 --protocol davis --out DIR \\
         [--frame-step 4] [--crop-size 96x160] [--search-area 2.0] [--device cpu] [--sequences boat surf]
-    python pytracking/evaluation/box2mask.py --dataset davis2017_val --method maskfolder --masks PRED --out DIR
+    python pytracking/evaluation/evaluate_masks.py --dataset davis2017_val --method maskfolder --masks PRED --out DIR
 
 Each run (box2seg: one per T; boxfill, grabcut and maskfolder ignore T: one run) writes
 <out>/<run>/results.{json,md}; all runs together give <out>/summary.{json,md} (one row per run, the
@@ -24,16 +25,16 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pytracking.annotate.settings import AnnotateSettings
-from pytracking.utils.cli import (Parser, UsageError, add_weights_argument, output_folder, set_threads,
-                                  usage_error)
+from pytracking.evaluation.arguments import (add_box2seg_arguments, add_scored_data_arguments, box2seg_settings,
+                                             load_scored_sequences)
+from pytracking.utils.cli import (Parser, UsageError, add_weights_argument, load_weights, output_folder,
+                                  set_threads, usage_error)
 
 METHOD_CHOICES = ("box2seg", "boxfill", "grabcut", "maskfolder")
 
 
 def build_parser() -> Parser:
-    from pytracking.evaluation.box2mask_runs import add_box2seg_arguments, add_data_arguments
-
-    p = Parser(prog="box2mask.py", description=__doc__)
+    p = Parser(prog="evaluate_masks.py", description=__doc__)
     p.add_argument("--method", nargs="+", default=["box2seg"], choices=METHOD_CHOICES, help="methods to evaluate")
     add_weights_argument(p)
     p.add_argument("--num-frames", type=int, nargs="+", default=[AnnotateSettings().num_frames], metavar="T",
@@ -42,23 +43,22 @@ def build_parser() -> Parser:
     p.add_argument("--zero-scores", action="store_true",
                    help="box2seg: also run each T with the aggregated scores s_t and ŝ_t replaced by zeros "
                         "(runs box2seg_s0_T*); the J it loses is what S contributes")
-    add_data_arguments(p)
+    add_scored_data_arguments(p)
     add_box2seg_arguments(p)
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    from pytracking.evaluation.box2mask_runs import (Run, baseline_run, box2seg_runs, box2seg_settings, evaluate_runs,
-                                                     finish, load_sequences, run_context)
+    from pytracking.analysis.mask_scores import evaluate_runs, finish, run_context
     from pytracking.evaluation.box2seg_method import Box2Seg, without_aggregated_scores
     from pytracking.evaluation.environment import env_settings
-    from pytracking.utils.cli import load_weights
+    from pytracking.evaluation.mask_runs import Run, baseline_run, box2seg_runs
 
     try:
         settings = box2seg_settings(args)
         set_threads(args.threads)
-        sequences = load_sequences(args)
+        sequences = load_scored_sequences(args)
         runs: List[Run] = []
         for name in dict.fromkeys(args.method):
             if name == "box2seg":
@@ -71,7 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         out = output_folder(args.out)
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
         return usage_error(err)
-    print(f"[box2mask] {len(runs)} runs on {len(sequences)} sequences; results to {out}", file=sys.stderr)
+    print(f"[evaluate_masks] {len(runs)} runs on {len(sequences)} sequences; results to {out}", file=sys.stderr)
     rows = evaluate_runs(runs, sequences, args.protocol, out)
     weights = next((str(getattr(r.method.net, "weights_path", args.weights)) for r in runs
                     if isinstance(r.method, Box2Seg)), args.weights)
