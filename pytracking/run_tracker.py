@@ -38,20 +38,19 @@ from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dat
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,
                                   add_device_arguments, add_protocol_argument, find_network, load_checked,
                                   load_weights, log, pick_device, set_threads, usage_error)
+from pytracking.tracker import get_tracker_class, tracker_names
 
 if TYPE_CHECKING:
     from ltr.dataset.sequence import VideoSequence
     from pytracking.evaluation.running import InitialMask, ResultLayout
     from pytracking.tracker.base import Tracker
-    from pytracking.tracker.lwl import LWLParams
 
-TRACKERS = ("lwl",)
 MAX_TABLE_ROWS = 40
 
 
 def build_parser() -> Parser:
     p = Parser(prog="run_tracker.py", description=__doc__)
-    p.add_argument("tracker", help=f"tracker name: {', '.join(TRACKERS)}")
+    p.add_argument("tracker", help=f"tracker name: {', '.join(tracker_names())}")
     p.add_argument("param", help="parameter module in pytracking/parameter/<tracker>/, e.g. default, lwl_ytvos")
     add_dataset_arguments(p)
     p.add_argument("--mode", default="vos", choices=MODES, help="vos: first-frame mask given; box: first box only")
@@ -69,10 +68,8 @@ def build_parser() -> Parser:
     return p
 
 
-def load_parameters(tracker: str, param: str) -> LWLParams:
+def load_parameters(tracker: str, param: str) -> Any:
     """``parameters()`` of pytracking/parameter/<tracker>/<param>.py; UsageError naming the choices."""
-    if tracker not in TRACKERS:
-        raise UsageError(f"unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
     package = importlib.import_module(f"pytracking.parameter.{tracker}")
     available = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
     if param not in available:
@@ -82,16 +79,19 @@ def load_parameters(tracker: str, param: str) -> LWLParams:
 
 def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequence], ResultLayout, Dict[str, Any]]:
     """Everything a run needs, checked before any tracking starts (UsageError on any mistake)."""
-    from ltr.models.lwl.lwl_net import LWTLNet
     from pytracking.evaluation.box2seg_method import Box2Seg
     from pytracking.evaluation.environment import env_settings
     from pytracking.evaluation.running import Box2SegMask, ResultLayout, claim_results, ground_truth_mask
-    from pytracking.tracker.lwl import LWL, sample_settings
 
+    try:
+        tracker_class = get_tracker_class(args.tracker)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    name = tracker_class.__name__
     params = load_parameters(args.tracker, args.param)
     set_threads(args.threads)
     network_path = env_settings().network_path
-    net_path = find_network(args.network or params.net, network_path, "LWL network:")
+    net_path = find_network(args.network or params.net, network_path, f"{name} network:")
     box2seg_path = find_network(args.box2seg or params.box2seg_net, network_path, "box2seg network:") \
         if args.mode == "box" else None
     sequences = load_sequences(args, videos=args.objects == "together")
@@ -101,7 +101,8 @@ def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequenc
             raise UsageError(f"VOS mode needs a first-frame mask, and {args.dataset} has none "
                              f"({', '.join(without[:3])}); use --mode box")
     device = pick_device(args.device, os.environ)
-    net = load_checked(net_path, LWTLNet, "the LWL network", "an LWL network", backbone_pretrained=False)
+    net = load_checked(net_path, tracker_class.network_type, f"the {name} network",
+                       f"the {name} tracker's network", backbone_pretrained=False)
     if box2seg_path is None:
         initial_mask: InitialMask = ground_truth_mask
     else:
@@ -109,14 +110,16 @@ def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequenc
         initial_mask = Box2SegMask(Box2Seg(net=box2seg, device=str(device), num_frames=1, workers=1))
     run_name = (args.name or args.param) + ("_box" if args.mode == "box" else "")
     layout = ResultLayout.of(args.tracker, run_name)
-    sample_size, search_area = sample_settings(net, params)
+    record = tracker_class.inference_record(net, params)
+    sample_size, search_area = record.crop_size, record.search_area
     data = {k: getattr(args, k) for k in DATA_FIELDS}
     if data["root"] is not None:
         data["root"] = str(Path(data["root"]).resolve())
     info = {"tracker": args.tracker, "parameters": args.param, "mode": args.mode, "objects": args.objects,
             "network": str(net_path), "box2seg": None if box2seg_path is None else str(box2seg_path), **data,
             "results_dir": str(layout.results_dir), "segmentation_dir": str(layout.segmentation_dir),
-            "settings": {**asdict(params), "image_sample_size": list(sample_size), "search_area_scale": search_area},
+            "settings": {**asdict(params), "image_sample_size": list(sample_size), "search_area_scale": search_area,
+                         "solver": record.solver},
             "device": str(device)}
     try:
         claim_results(layout, info)
@@ -125,7 +128,7 @@ def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequenc
     print(f"[{args.tracker}] network {net_path}, crop {sample_size[0]}x{sample_size[1]}, search area "
           f"{search_area:g}, {args.mode} mode, on {device}; results in {layout.results_dir}, masks in "
           f"{layout.segmentation_dir}", file=sys.stderr)
-    return (lambda: LWL(net, params, device)), initial_mask, sequences, layout, info
+    return (lambda: tracker_class(net, params, device)), initial_mask, sequences, layout, info
 
 
 def bad_input(run: Dict[str, Any], initial_mask: InitialMask) -> List[str]:

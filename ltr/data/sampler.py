@@ -24,7 +24,7 @@ def sample_frame_ids(visible: np.ndarray, num_frames: int, max_gap: int, rng: np
     replacement from the visible frames in (base, base + max_gap + gap_increase).
 
     When no visible frame follows the base, a new base is drawn and the window grows by 5 frames
-    (STA's rule). Returns None when no base with a visible successor is found.
+    (the official box2seg rule). Returns None when no base with a visible successor is found.
     """
     visible = np.asarray(visible, dtype=bool)
     visible_ids = np.flatnonzero(visible)
@@ -42,7 +42,7 @@ def sample_frame_ids(visible: np.ndarray, num_frames: int, max_gap: int, rng: np
     return None
 
 
-class BoxToMaskSampler(Dataset):
+class Box2SegSampler(Dataset):
     """Draws (dataset by weight, sequence, frames) and hands the loaded frames to ``processing``.
 
     A sequence is used when it has more than 2 * num_frames visible frames. A frame that fails to
@@ -56,7 +56,7 @@ class BoxToMaskSampler(Dataset):
                  processing: Optional[Callable[[Dict, np.random.Generator], Dict]] = None, seed: int = 0,
                  max_draws: int = 1000):
         if not datasets:
-            raise ValueError("BoxToMaskSampler needs at least one dataset")
+            raise ValueError("Box2SegSampler needs at least one dataset")
         weights = np.asarray([len(d) for d in datasets] if p_datasets is None else p_datasets, dtype=np.float64)
         if weights.shape != (len(datasets),) or np.any(weights < 0) or weights.sum() <= 0:
             raise ValueError(f"p_datasets must be {len(datasets)} non-negative weights, got {p_datasets}")
@@ -180,9 +180,9 @@ def sample_lwl_frame_ids(visible: np.ndarray, num_train: int, num_test: int, max
     return None
 
 
-class LWLSampler(BoxToMaskSampler):
+class LWLSampler(Box2SegSampler):
     """LWL training samples: ``num_train_frames`` annotated frames and ``num_test_frames`` later
-    frames of one target (facts §5.5), with the seeded per-sample draws of BoxToMaskSampler.
+    frames of one target (facts §5.5), with the seeded per-sample draws of Box2SegSampler.
 
     Every dataset must provide masks. The raw sample holds 'train_images', 'train_masks',
     'train_boxes', 'train_frame_ids' and the same for 'test_', plus 'dataset' and 'sequence'.

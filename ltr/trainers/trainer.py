@@ -30,6 +30,7 @@ from ltr.admin.environment import ConfigError
 from ltr.admin.loading import save_checkpoint, state_without_package_backbone, torch_load_legacy, unwrap
 from ltr.admin.stats import AverageMeter
 from ltr.data.sampler import collate_stack_dim1
+from ltr.models.inference import InferenceRecord
 from ltr.trainers.distributed import DistInfo, average_across_ranks, gather_lists
 
 KEEP_CHECKPOINTS = 2  # newest epochs kept unless a setting says ``keep_checkpoints``
@@ -124,17 +125,19 @@ class Trainer:
             "net": state_without_package_backbone(self.actor.net),
             "actor_type": type(self.actor).__name__, "optimizer": self.optimizer.state_dict(),
             "lr_scheduler": self.lr_scheduler.state_dict(), "stats": stats, "settings": self.settings.to_dict(),
-            "rng": _rng_state(), "inference": self.inference_record()})
+            "rng": _rng_state(), "inference": self.inference_record().to_dict()})
         keep = getattr(self.settings, "keep_checkpoints", KEEP_CHECKPOINTS)
         for old in self.checkpoints()[:-keep]:
             old.unlink()
         return path
 
-    def inference_record(self) -> Dict:
-        """What the network was trained for, so that inference tools default to it: the crop size (H, W),
-        the search area to crop at inference (default: the training one), the input normalisation."""
-        return {"crop_size": list(self.settings.output_size), "search_area": getattr(self.settings, "inference_search_area", self.settings.search_area_factor),
-                "normalization": unwrap(self.actor.net).feature_extractor.normalization}
+    def inference_record(self) -> InferenceRecord:
+        """What the network was trained for, so that inference tools default to it: the crop size, the
+        search area to crop at inference (default: the training one), the input normalisation, the solver."""
+        s = self.settings
+        return InferenceRecord(crop_size=s.output_size,
+                               search_area=getattr(s, "inference_search_area", s.search_area_factor),
+                               normalization=unwrap(self.actor.net).feature_extractor.normalization, solver=s.solver)
 
     def load_latest(self) -> Optional[Path]:
         """Restore everything from the newest checkpoint; returns its path (None if there is none)."""

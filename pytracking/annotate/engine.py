@@ -40,6 +40,7 @@ from ltr.data.image_loader import ImageReadError, imread_rgb
 from ltr.data.transforms import normalize_image
 from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.object_encoder import ObjectEncoding
+from ltr.models.inference import InferenceRecord
 from ltr.models.lwl.decoder import DecoderFrameParts
 from ltr.models.meta.solvers import check_solver
 from pytracking.annotate.settings import AnnotateSettings
@@ -51,10 +52,11 @@ Out = TypeVar("Out")
 
 
 def settings_for(net: torch.nn.Module, **given) -> AnnotateSettings:
-    """Inference settings: the ``given`` values (None = not given), else what the network's checkpoint
-    records it was trained for (crop size, search area), else the paper's defaults."""
-    recorded = getattr(net, "inference", None) or {}
-    values = {k: tuple(v) if k == "crop_size" else v for k, v in recorded.items() if k in ("crop_size", "search_area")}
+    """Inference settings: the ``given`` values (None = not given), else what the network's inference
+    record says it was trained for (crop size, search area, solver), else the paper's defaults."""
+    record = InferenceRecord.of(net)
+    values = {} if record is None else dict(crop_size=record.crop_size, search_area=record.search_area,
+                                            solver=record.solver)
     values.update({k: v for k, v in given.items() if v is not None})
     return AnnotateSettings(**values)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from ltr.models.meta.solvers import DEFAULT_SOLVER
+
 STRIDE = 16  # the target model's feature stride: crop sides are multiples of it
 SOURCES = ("lasot", "got10k", "davis", "youtubevos", "folder")  # the datasets the annotation tool reads
 
@@ -24,7 +26,7 @@ class AnnotateSettings:
     cache: bool = True  # compute per-frame parts once per sequence
     bf16: bool = False  # autocast to bfloat16 (for CUDA)
     workers: int = 4  # threads reading and cropping frames
-    solver: str = "gemm"  # steepest descent of S: batched matmuls, or "double_backward" (the official maths)
+    solver: str = DEFAULT_SOLVER  # steepest descent of S; "double_backward" is the official maths
     fast: bool = False  # share each frame's stage-1 mask between its windows (an approximation)
     channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
 

@@ -59,9 +59,9 @@ class Box2Seg:
     """A box2seg checkpoint (ours or the official sta.pth.tar) as a box->mask method.
 
     ``settings`` are ``AnnotateSettings`` fields (num_frames T, interval Δ, iters, search_area,
-    crop_size, batch_windows, bf16, workers, fast, solver; None or absent: crop size and search area
-    the checkpoint was trained for, the rest the paper's T=9, Δ=15, 15 iterations, exact mode; the
-    paper uses Δ=5 on DAVIS).
+    crop_size, batch_windows, bf16, workers, fast, solver; None or absent: crop size, search area and
+    solver from the network's ``InferenceRecord``, the rest the paper's T=9, Δ=15, 15 iterations, exact
+    mode; the paper uses Δ=5 on DAVIS).
     Frames without a box get empty masks; a frame the engine cannot use (unreadable image, box outside
     it) fails the sequence (ImageReadError naming the frame).
     """
@@ -72,7 +72,6 @@ class Box2Seg:
             raise ValueError("Box2Seg takes weights (a checkpoint; default: the shipped network) or net, not both")
         self.net = net if net is not None else load_weights(weights and str(weights), env_settings().network_path)
         self.settings = settings_for(self.net, **settings)
-        self.settings.crop_size = tuple(self.settings.crop_size)
         fixed = fixed_num_frames(self.net)
         if fixed is not None and fixed != self.settings.num_frames:
             raise ValueError(f"{name}: this network's aggregation combines exactly T={fixed} frames; "

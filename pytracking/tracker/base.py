@@ -36,7 +36,14 @@ def soft_aggregate(probs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 
 class Tracker(Protocol):
-    """Initialised on one frame with a mask and a box, then called on each following frame in order."""
+    """Initialised on one frame with a mask and a box, then called on each following frame in order.
+
+    The runner makes one per sequence as ``cls(net, params, device)``; the class (``get_tracker_class()``
+    of its package) names the network class its parameters' file must hold (``network_type``) and gives
+    the crop settings it uses with a network (``inference_record(net, params)``).
+    """
+
+    network_type: type
 
     def initialize(self, image: np.ndarray, mask: np.ndarray, box: np.ndarray) -> TrackerOutput: ...
 

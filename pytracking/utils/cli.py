@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Type, TypeVar, Union
 
-from ltr.models.meta.solvers import SOLVERS
+from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
 from pytracking.annotate.settings import AnnotateSettings, parse_size
 from pytracking.utils.loading import DEFAULT_BOX2SEG, network_file
 
@@ -163,9 +163,9 @@ def add_mode_arguments(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup
                         "shared by every window containing it (2 decodes per window instead of T+1: faster at "
                         "large T; on short sequences exact mode, which segments windows of the same frames once, "
                         "costs as much); masks differ slightly from the paper's inference (README, Speed)")
-    p.add_argument("--solver", default=AnnotateSettings().solver, choices=SOLVERS,
-                   help="steepest descent of S: batched matmuls (default) or the official double backward "
-                        "(the same maths, slower)")
+    p.add_argument("--solver", choices=SOLVERS,
+                   help="steepest descent of S: batched matmuls or the official double backward (the same maths, "
+                        f"slower; default: what the checkpoint was trained with, else {DEFAULT_SOLVER})")
 
 
 def add_inference_arguments(p: argparse.ArgumentParser, interval_default: str) -> argparse._ArgumentGroup:

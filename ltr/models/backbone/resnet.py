@@ -1,7 +1,7 @@
 """ResNet-50 backbones with named layer outputs.
 
 Two flavours share torchvision's ResNet implementation:
-- ``mrcnn``: the Detectron / Mask R-CNN layout used by every official LWL/STA network: the stride of a
+- ``mrcnn``: the Detectron / Mask R-CNN layout used by every official LWL and box2seg network: the stride of a
   stage's first block sits in the 1x1 ``conv1`` ("stride_in_1x1"), no ``avgpool``/``fc``, and the
   'conv1' output is taken after the max-pool. Expects BGR 0..255 minus the Caffe mean ('bgr255').
 - ``torchvision``: torchvision's ResNet-50 (stride in the 3x3 ``conv2``, ``fc`` kept so ImageNet

@@ -1,4 +1,4 @@
-"""The box-to-mask network (paper Fig. 2; the official code calls it STANet).
+"""The box2seg network (paper Fig. 2; the official checkpoint is sta.pth.tar).
 
     x_t        = target features of frame t (ResNet-50 layer3 -> 3x3 conv -> L2 norm)
     e, w, m    = B(x_t, b_t)                         object encoder
@@ -39,6 +39,10 @@ from ltr.models.box2seg.refinement_encoder import refinement_encoder
 from ltr.models.lwl.decoder import DecoderFrameParts, LWTLDecoder, lwl_decoder
 from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features
 
+# Arguments of ``steepest_descent_resnet50`` that the official constructor lacks: at their defaults the network
+# is the official one, and its checkpoint names the official constructor without them; any other value is an
+# ablation only this code builds (``ltr.admin.loading.portable_constructor`` asks for this).
+OURS_ONLY_ARGUMENTS = ("variant", "aggregation", "aggregation_frames")
 FeatureDict = Dict[str, torch.Tensor]
 
 
@@ -167,7 +171,7 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
                               dilation_factors: Optional[Sequence[int]] = None, backbone_type: str = "mrcnn",
                               variant: str = "MultiFrameIterative", backbone_weights: str = "",
                               aggregation: str = "steepest_descent", aggregation_frames: int = 3) -> Box2SegNet:
-    """Build the box2seg network. Defaults = the official STA network (facts §1.4), so official
+    """Build the box2seg network. Defaults = the official network (facts §1.4), so the official
     ``sta.pth.tar`` constructor arguments rebuild it exactly; ``variant`` selects a Table 2 ablation,
     ``aggregation`` a Table 3 alternative to S ('concat' combines exactly ``aggregation_frames`` frames)."""
     if variant not in VARIANTS:

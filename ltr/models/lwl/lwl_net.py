@@ -37,8 +37,10 @@ class LWTLNet(BackboneFeaturesMixin, nn.Module):
         return logits
 
     def forward(self, train_imgs: torch.Tensor, test_imgs: torch.Tensor, train_masks: torch.Tensor,
-                test_masks: torch.Tensor = None, num_refinement_iter: int = 2) -> torch.Tensor:
-        """train (1,S,3,H,W) with masks (1,S,H,W); test (T,S,3,H,W) -> test mask logits (T,S,H,W).
+                test_masks: torch.Tensor = None, num_refinement_iter: int = 2, solver: Optional[str] = None
+                ) -> torch.Tensor:
+        """train (1,S,3,H,W) with masks (1,S,H,W); test (T,S,3,H,W) -> test mask logits (T,S,H,W);
+        ``solver`` overrides the target model's steepest-descent solver (the same maths either way).
 
         As in the official training code, every test frame is predicted with the iterates of the
         initial filter; the refined filter only warm-starts the next refinement (pitfall §8.8).
@@ -55,7 +57,7 @@ class LWTLNet(BackboneFeaturesMixin, nn.Module):
 
         label, weight = self.label_encoder(train_masks, x_train)
         feats, labels, weights = [x_train], [label], [weight]
-        filt, filter_iter, _ = self.target_model.get_filter(x_train, label, weight)
+        filt, filter_iter, _ = self.target_model.get_filter(x_train, label, weight, solver=solver)
 
         test_feat = {k: v.view(n_test, n_seq, *v.shape[1:]) for k, v in test_feat.items()}
         preds = []
@@ -71,7 +73,7 @@ class LWTLNet(BackboneFeaturesMixin, nn.Module):
             if i < n_test - 1 and num_refinement_iter > 0:
                 filt = self.target_model.filter_optimizer(
                     [filt], feat=torch.cat(feats), label=torch.cat(labels), sample_weight=torch.cat(weights),
-                    num_iter=num_refinement_iter)[0][0]
+                    num_iter=num_refinement_iter, solver=solver)[0][0]
         return torch.cat(preds)
 
     def segment_target(self, target_filter: torch.Tensor, test_feat_tm: torch.Tensor,

@@ -1,7 +1,9 @@
-"""The names of the steepest-descent solvers (torch-free, so command lines can offer them quickly)."""
+"""The names of the steepest-descent solvers and the default one (torch-free, so command lines can offer
+them quickly)."""
 from __future__ import annotations
 
 SOLVERS = ("gemm", "double_backward")
+DEFAULT_SOLVER = "gemm"  # batched matmuls; "double_backward" is the official maths, slower
 
 
 def check_solver(solver: str) -> str:

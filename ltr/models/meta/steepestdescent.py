@@ -16,7 +16,7 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from ltr.models.meta.solvers import check_solver
+from ltr.models.meta.solvers import DEFAULT_SOLVER, check_solver
 
 TensorList = List[torch.Tensor]
 
@@ -32,7 +32,7 @@ class GNSteepestDescent(nn.Module):
 
     def __init__(self, residual_module: nn.Module, num_iter: int = 1, compute_losses: bool = False,
                  detach_length: float = float("inf"), parameter_batch_dim: int = 0, residual_batch_dim: int = 0,
-                 steplength_reg: float = 0.0, solver: str = "gemm"):
+                 steplength_reg: float = 0.0, solver: str = DEFAULT_SOLVER):
         super().__init__()
         self.residual_module = residual_module
         self.num_iter = num_iter

@@ -16,6 +16,7 @@ from typing import List, Tuple
 from ltr.dataset.davis import Davis
 from ltr.dataset.youtubevos import YouTubeVOS
 from ltr.models.backbone.weights import MRCNN_FILE, TORCHVISION_FILES
+from ltr.models.meta.solvers import DEFAULT_SOLVER
 
 # Official per-module Adam rates (modules not listed are frozen); the default rate 2e-4.
 OFFICIAL_LEARNING_RATES = {
@@ -58,7 +59,7 @@ def train_datasets(settings) -> List[Tuple[object, float]]:
 
 def configure(settings) -> None:
     """Fill ``settings`` with the §3.4 setting."""
-    settings.description = "box2seg (STA), paper §3.4, official optimiser setting"
+    settings.description = "box2seg, paper §3.4, official optimiser setting"
     settings.task = "box2seg"
     settings.seed = 0
     # data (§3.4)
@@ -87,9 +88,9 @@ def configure(settings) -> None:
     settings.loss_weight = 100.0
     settings.train_optim_iter = 5
     settings.box_encoding_dropout = 0.0  # not in the paper: share of sequences trained without m_t
-    settings.solver = "gemm"  # S's steepest descent: batched matmuls; "double_backward" = the official maths
+    settings.solver = DEFAULT_SOLVER  # S's steepest descent; "double_backward" = the official maths
     settings.amp = None  # or "bf16"
-    # network: the official STA arguments, frozen backbone
+    # network: the official (sta.pth.tar) arguments, frozen backbone
     backbone_type, weights = backbone_choice(settings.env)
     settings.net_kwargs = dict(backbone_pretrained=True, backbone_type=backbone_type, backbone_weights=weights)
     # Without pretrained weights: BN statistics of the random frozen backbone from this many samples.

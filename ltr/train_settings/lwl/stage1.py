@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from ltr.dataset.youtubevos import YouTubeVOS
+from ltr.models.meta.solvers import DEFAULT_SOLVER
 from ltr.train_settings.box2seg.default import backbone_choice, train_datasets
 
 # Official per-module Adam rates; the default rate 2e-4.
@@ -64,6 +65,7 @@ def configure(settings) -> None:
     settings.default_lr = 2e-4
     settings.loss_weight = 100.0
     settings.num_refinement_iter = 2
+    settings.solver = DEFAULT_SOLVER  # the target model's steepest descent; "double_backward" = the official maths
     settings.amp = None  # or "bf16"
     # network: the official arguments (facts §1.4)
     backbone_type, weights = backbone_choice(settings.env)

@@ -21,6 +21,7 @@ import torch
 
 from ltr.data.bounding_box_utils import Size
 from ltr.data.transforms import normalize_image
+from ltr.models.inference import InferenceRecord
 from ltr.models.lwl.lwl_net import LWTLNet
 from pytracking.features.preprocessing import paste_logits, sample_centre, sample_patch
 from pytracking.tracker.base import TrackerOutput
@@ -32,8 +33,8 @@ class LWLParams:
     """Tracker parameters; the defaults are the official ``lwl_ytvos`` ones (facts §6.5).
 
     Fixed as in ``lwl_ytvos``: 'inside_major' crops without a scale limit, the 'var' box from the mask.
-    The network's checkpoint may record the crop size and search area it was trained for
-    (``net.inference``); those win over ``image_sample_size`` and ``search_area_scale``.
+    The network's ``InferenceRecord`` (crop size, search area and solver it was trained for), when its
+    checkpoint has one, wins over ``image_sample_size`` and ``search_area_scale``.
     """
 
     net: str = "lwl_stage2.pth"  # a file, or a name in network_path / pytracking/networks/
@@ -98,22 +99,28 @@ def mask_state(prob: torch.Tensor, size_factor: float, min_area: float) -> Optio
     return np.array(centre), np.array(size)
 
 
-def sample_settings(net: LWTLNet, params: LWLParams) -> Tuple[Size, float]:
-    """(crop size (H, W), search area): what the network's checkpoint records it was trained for, else
-    the parameters' values."""
-    recorded = getattr(net, "inference", None) or {}
-    size = tuple(int(v) for v in recorded.get("crop_size", params.image_sample_size))
-    return (size[0], size[1]), float(recorded.get("search_area", params.search_area_scale))
+def inference_record(net: LWTLNet, params: LWLParams) -> InferenceRecord:
+    """The network's inference record (crop size, search area, solver it was trained for), else one
+    made of the parameters' crop size and search area, the backbone's normalisation and the default solver."""
+    record = InferenceRecord.of(net)
+    if record is not None:
+        return record
+    return InferenceRecord(crop_size=params.image_sample_size, search_area=params.search_area_scale,
+                           normalization=net.feature_extractor.normalization)
 
 
 class LWL:
     """The LWL tracker on one sequence (make one per sequence; the network is shared)."""
 
+    network_type = LWTLNet  # what a parameter set's network file must hold
+    inference_record = staticmethod(inference_record)
+
     def __init__(self, net: LWTLNet, params: LWLParams, device: torch.device | str = "cpu"):
         self.params = params
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
-        self.sample_size, self.search_area = sample_settings(net, params)
+        record = inference_record(net, params)
+        self.sample_size, self.search_area, self.solver = record.crop_size, record.search_area, record.solver
 
     def _features(self, patch: np.ndarray) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """Backbone features and target features (1, 1, C, h, w) of a uint8 RGB crop."""
@@ -148,7 +155,7 @@ class LWL:
         init_mask = self._mask_tensor(mask_patch)
         label, weight = self.net.label_encoder(init_mask, feat)
         self.filter, _, _ = self.net.target_model.get_filter(feat, label, weight, num_iter=p.net_opt_iter,
-                                                             solver="gemm")
+                                                             solver=self.solver)
         # The memory keeps each sample's features and mask encodings (the encoder sees a mask once: its
         # output never changes), and the sample's temporal weight.
         size = p.sample_memory_size
@@ -180,7 +187,7 @@ class LWL:
             temporal = self.memory_weights[:self.num_stored].to(weights).view(-1, 1, 1, 1, 1)
             self.filter = self.net.target_model.filter_optimizer(
                 [self.filter], feat=feats, label=labels, sample_weight=weights * temporal,
-                num_iter=p.net_opt_update_iter, solver="gemm")[0][0]
+                num_iter=p.net_opt_update_iter, solver=self.solver)[0][0]
 
     def _update_state(self, prob: torch.Tensor) -> None:
         """New position, size and box from the 'var' state of the mask; the crop scale follows the size

@@ -14,6 +14,7 @@ import torch
 from ltr.admin.loading import UnsafeCheckpointError, load_network, save_checkpoint, torch_load_legacy
 from ltr.admin.model_constructor import NetConstructor
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50 as box2seg_net
+from ltr.models.inference import InferenceRecord
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50 as lwl_net
 
 OFFICIAL_STA_KWDS = dict(filter_size=3, num_filters=16, optim_iter=5, backbone_pretrained=True, out_feature_dim=512,
@@ -201,7 +202,8 @@ def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_packag
     assert small.stat().st_size < exact.stat().st_size * 0.6
     loaded = load_network(exact, backbone_pretrained=False).eval()  # the backbone comes from its package anyway
     halved = load_network(small).eval()
-    assert loaded.inference == halved.inference == inference
+    assert loaded.inference == halved.inference == InferenceRecord((64, 96), 2.5, "lite", "gemm")
+    assert ckpt["inference"] == {**inference, "solver": "gemm"}  # exported through the record, solver written out
     assert all(p.dtype == torch.float32 for p in halved.parameters())
     images, boxes = torch.randn(2, 1, 3, 64, 96), torch.tensor([[20.0, 10.0, 40.0, 30.0]]).repeat(2, 1, 1)
     with torch.no_grad():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ltr.data.processing import BoxToMaskProcessing, crop_box, crop_image, jitter_box, map_box_to_crop
+from ltr.data.processing import Box2SegProcessing, crop_box, crop_image, jitter_box, map_box_to_crop
 from ltr.data.transforms import hflip, normalize_image
 
 IMAGE = (480, 854)  # (H, W)
@@ -101,7 +101,7 @@ def sample_data(with_masks: bool = True) -> dict:
 
 
 def test_processing_outputs_and_boxes_of_masks():
-    proc = BoxToMaskProcessing(output_size=(64, 96))
+    proc = Box2SegProcessing(output_size=(64, 96))
     out = proc(sample_data(), np.random.default_rng(1))
     assert out["images"].shape == (3, 3, 64, 96) and out["images"].dtype == torch.float32
     assert out["masks"].shape == (3, 64, 96) and out["masks"].dtype == torch.float32
@@ -115,7 +115,7 @@ def test_processing_outputs_and_boxes_of_masks():
 
 
 def test_processing_without_jitter_centres_target_and_maps_boxes_without_masks():
-    proc = BoxToMaskProcessing(output_size=(64, 96), scale_jitter=0, center_jitter=0, p_flip=0, p_grayscale=0,
+    proc = Box2SegProcessing(output_size=(64, 96), scale_jitter=0, center_jitter=0, p_flip=0, p_grayscale=0,
                                brightness_jitter=0, crop_mode="replicate", search_area_factor=2.0)
     data = sample_data(with_masks=False)
     out = proc(data, np.random.default_rng(0))
@@ -129,8 +129,8 @@ def test_processing_without_jitter_centres_target_and_maps_boxes_without_masks()
 def test_processing_flip_mirrors_the_output():
     kwargs = dict(output_size=(64, 96), scale_jitter=0, center_jitter=0, p_grayscale=0, brightness_jitter=0,
                   crop_mode="replicate", normalization="imagenet")
-    plain = BoxToMaskProcessing(p_flip=0, **kwargs)(sample_data(), np.random.default_rng(0))
-    flipped = BoxToMaskProcessing(p_flip=1, **kwargs)(sample_data(), np.random.default_rng(0))
+    plain = Box2SegProcessing(p_flip=0, **kwargs)(sample_data(), np.random.default_rng(0))
+    flipped = Box2SegProcessing(p_flip=1, **kwargs)(sample_data(), np.random.default_rng(0))
     x, y, w, h = plain["boxes"][0].tolist()
     fx = flipped["boxes"][0, 0].item()
     assert abs(fx - (96 - x - w)) <= 1 and flipped["boxes"][0, 1:].tolist() == [y, w, h]

@@ -9,8 +9,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from ltr.data.image_loader import ImageReadError
-from ltr.data.processing import BoxToMaskProcessing
-from ltr.data.sampler import BoxToMaskSampler, collate_stack_dim1, sample_frame_ids
+from ltr.data.processing import Box2SegProcessing
+from ltr.data.sampler import Box2SegSampler, collate_stack_dim1, sample_frame_ids
 from ltr.dataset import SyntheticVideos
 from ltr.dataset.base_video_dataset import BaseVideoDataset
 
@@ -63,7 +63,7 @@ def test_sampler_only_visible_frames_of_accepted_sequences():
     short = [True] * 6 + [False] * 20  # 6 visible frames: not more than 2 * 3, never used
     pattern = np.arange(60) % 3 != 0
     ds = ToyDataset("toy", [short, pattern, short])
-    sampler = BoxToMaskSampler([ds], samples_per_epoch=10, num_frames=3, max_gap=7)
+    sampler = Box2SegSampler([ds], samples_per_epoch=10, num_frames=3, max_gap=7)
     for index in range(50):
         sample = sampler[index]
         ids = sample["frame_ids"]
@@ -74,13 +74,13 @@ def test_sampler_only_visible_frames_of_accepted_sequences():
 
 def test_sampler_same_index_same_sample_any_order_and_workers():
     ds = SyntheticVideos(num_sequences=5, num_frames=20, image_size=(60, 80))
-    proc = BoxToMaskProcessing(output_size=(32, 48))
-    sampler = BoxToMaskSampler([ds], samples_per_epoch=6, num_frames=3, max_gap=10, processing=proc, seed=7)
+    proc = Box2SegProcessing(output_size=(32, 48))
+    sampler = Box2SegSampler([ds], samples_per_epoch=6, num_frames=3, max_gap=10, processing=proc, seed=7)
     a, b = sampler[5], sampler[3]
     assert torch.equal(sampler[5]["images"], a["images"]) and torch.equal(sampler[3]["masks"], b["masks"])
     assert not torch.equal(a["images"], b["images"])
     assert sampler[10 ** 9]["images"].shape == (3, 3, 32, 48)  # any global index, beyond the epoch too
-    other_seed = BoxToMaskSampler([ds], samples_per_epoch=6, num_frames=3, processing=proc, seed=8)
+    other_seed = Box2SegSampler([ds], samples_per_epoch=6, num_frames=3, processing=proc, seed=8)
     assert not torch.equal(other_seed[5]["images"], a["images"])
 
     def batches(workers):
@@ -96,26 +96,26 @@ def test_sampler_same_index_same_sample_any_order_and_workers():
 
 def test_sampler_dataset_weights():
     a, b = ToyDataset("a", [[True] * 30]), ToyDataset("b", [[True] * 30, [True] * 30, [True] * 30])
-    assert {BoxToMaskSampler([a, b], [1, 0], 10)[i]["dataset"] for i in range(20)} == {"a"}
+    assert {Box2SegSampler([a, b], [1, 0], 10)[i]["dataset"] for i in range(20)} == {"a"}
     n = 700  # the paper's 6:1 (YouTube-VOS : DAVIS): P(a) = 6/7, whatever the sizes of the datasets
-    count = sum(BoxToMaskSampler([a, b], [6, 1], 10)[i]["dataset"] == "a" for i in range(n))
+    count = sum(Box2SegSampler([a, b], [6, 1], 10)[i]["dataset"] == "a" for i in range(n))
     assert abs(count - n * 6 / 7) < 4 * np.sqrt(n * 6 / 7 * 1 / 7)  # 4 standard deviations of the binomial
-    by_size = sum(BoxToMaskSampler([a, b], None, 10)[i]["dataset"] == "a" for i in range(n))
+    by_size = sum(Box2SegSampler([a, b], None, 10)[i]["dataset"] == "a" for i in range(n))
     assert abs(by_size - n / 4) < 4 * np.sqrt(n / 4 * 3 / 4)  # no weights: by number of sequences, 1:3
     with pytest.raises(ValueError, match="p_datasets"):
-        BoxToMaskSampler([a, b], [1], 10)
+        Box2SegSampler([a, b], [1], 10)
 
 
 def test_sampler_skips_unreadable_frames_with_a_warning():
     ds = ToyDataset("toy", [[True] * 30, [True] * 30], broken={0})
-    sampler = BoxToMaskSampler([ds], samples_per_epoch=10)
+    sampler = Box2SegSampler([ds], samples_per_epoch=10)
     with pytest.warns(UserWarning, match=r"toy-0.*/nowhere/0.jpg"):
         names = {sampler[i]["sequence"] for i in range(20)}
     assert names == {"toy-1"}
     with pytest.raises(RuntimeError, match="failed to load"), pytest.warns(UserWarning):
-        BoxToMaskSampler([ToyDataset("bad", [[True] * 30], broken={0})], samples_per_epoch=10, max_draws=5)[0]
+        Box2SegSampler([ToyDataset("bad", [[True] * 30], broken={0})], samples_per_epoch=10, max_draws=5)[0]
 
 
 def test_sampler_reports_datasets_without_usable_sequences():
     with pytest.raises(RuntimeError, match="no sequence with more than 6 visible frames"):
-        BoxToMaskSampler([ToyDataset("short", [[True] * 5])], samples_per_epoch=10, max_draws=20)[0]
+        Box2SegSampler([ToyDataset("short", [[True] * 5])], samples_per_epoch=10, max_draws=20)[0]

@@ -13,7 +13,8 @@ from ltr.admin.settings import Settings
 from ltr.dataset.splits import DAVIS16_SPLIT_A as SPLIT_A, DAVIS16_SPLIT_B as SPLIT_B, DAVIS16_TRAIN
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50 as box2seg_net
 from ltr.models.lwl.lwl_net import LWTLNet, steepest_descent_resnet50
-from ltr.trainers.build import TASKS, build_network, build_trainer, param_groups
+from ltr.trainers.build import build_network, build_trainer, param_groups
+from ltr.trainers.tasks import find_task
 from pytracking.annotate.writer import write_mask
 
 NAMES = sorted(m.name for m in pkgutil.iter_modules(lwl_settings.__path__))
@@ -107,8 +108,27 @@ def test_initial_weights_must_be_the_tasks_network(tmp_path):
     path = save_checkpoint(tmp_path / "sta.pth.tar", box2seg, epoch=1)
     settings.init_checkpoint = lambda s: path
     with pytest.raises(ValueError, match="sta.pth.tar holds a Box2SegNet, which 'lwl' training does not train"):
-        build_network(settings, TASKS["lwl"])
+        build_network(settings, find_task("lwl"))
     lwl = steepest_descent_resnet50(**settings.net_kwargs)
     settings.init_checkpoint = lambda s: save_checkpoint(tmp_path / "lwl.pth.tar", lwl, epoch=1)
-    loaded = build_network(settings, TASKS["lwl"])
+    loaded = build_network(settings, find_task("lwl"))
     assert torch.equal(loaded.decoder.project.conv2.weight, lwl.decoder.project.conv2.weight)
+
+
+def test_lwl_training_solves_with_the_settings_solver(tmp_path):
+    """The setting's solver reaches every steepest descent of a training step (the filter and its refinement)."""
+    settings = configured("stage1", tmp_path)
+    assert settings.solver == "gemm"
+    settings.solver = "double_backward"
+    torch.manual_seed(0)
+    net = steepest_descent_resnet50(backbone_type="efficientnet_lite0", out_feature_dim=32, decoder_mdim=8)
+    optimizer, solvers = net.target_model.filter_optimizer, []
+    forward = optimizer.forward
+    optimizer.forward = lambda *args, solver=None, **kwargs: solvers.append(solver) or forward(*args, solver=solver,
+                                                                                              **kwargs)
+    masks = torch.zeros(3, 1, 64, 64)
+    masks[:, :, 16:48, 16:48] = 1
+    data = {"train_images": torch.randn(1, 1, 3, 64, 64), "train_masks": masks[:1],
+            "test_images": torch.randn(2, 1, 3, 64, 64), "test_masks": masks[1:]}
+    find_task("lwl").actor(net, settings)(data)
+    assert solvers == ["double_backward"] * 2

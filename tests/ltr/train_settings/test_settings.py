@@ -15,7 +15,8 @@ from ltr.admin.settings import Settings
 from ltr.models.box2seg.box2seg_net import steepest_descent_resnet50
 from ltr.models.loss.lovasz import LovaszSegLoss
 from ltr.train_settings.box2seg import davis16, davis16_lite_boxdrop, synthetic
-from ltr.trainers.build import TASKS, param_groups
+from ltr.trainers.build import param_groups
+from ltr.trainers.tasks import find_task
 
 NAMES = sorted(m.name for m in pkgutil.iter_modules(box2seg_settings.__path__))
 MISSING = "<missing>"
@@ -154,7 +155,7 @@ def test_default_loss_is_lovasz_on_the_initial_and_the_refined_mask():
     data = {"images": torch.zeros(3, 2, 3, 24, 32), "boxes": torch.zeros(3, 2, 4), "masks": masks}
 
     def loss(initial: torch.Tensor, refined: torch.Tensor) -> float:
-        actor = TASKS[s.task].actor(GivenLogits(initial, refined), s)
+        actor = find_task(s.task).actor(GivenLogits(initial, refined), s)
         assert isinstance(actor.objective, LovaszSegLoss)
         return actor(data)[0].item()
 

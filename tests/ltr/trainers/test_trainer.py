@@ -1,4 +1,5 @@
 """Training: checkpoints in the official format, exact resume and DDP over two CPU processes (box2seg and LWL)."""
+import importlib
 import os
 import random
 import socket
@@ -16,10 +17,10 @@ from tiny import tiny_lwl_settings, tiny_settings  # noqa: E402
 
 from ltr.admin.environment import ConfigError  # noqa: E402
 from ltr.admin.loading import load_network, torch_load_legacy, unwrap  # noqa: E402
-from ltr.data.sampler import BoxToMaskSampler  # noqa: E402
+from ltr.data.sampler import Box2SegSampler  # noqa: E402
 from ltr.models.box2seg.box2seg_net import Box2SegNet  # noqa: E402
+from ltr.models.inference import InferenceRecord  # noqa: E402
 from ltr.models.loss.lovasz import LovaszSegLoss  # noqa: E402
-from ltr.trainers import build  # noqa: E402
 from ltr.trainers.build import build_trainer  # noqa: E402
 
 TINY = {"box2seg": tiny_settings, "lwl": tiny_lwl_settings}
@@ -34,11 +35,12 @@ def test_two_iterations_write_a_loadable_checkpoint(tmp_path, one_thread):
     raw = torch_load_legacy(path)
     assert {"net", "constructor", "optimizer", "lr_scheduler", "rng", "epoch"} <= set(raw)
     # what the network was trained for, so inference tools can default to it (synthetic: 2.5x the box)
-    assert raw["inference"] == {"crop_size": [64, 112], "search_area": 2.5, "normalization": "lite"}
+    assert raw["inference"] == {"crop_size": [64, 112], "search_area": 2.5, "normalization": "lite", "solver": "gemm"}
     # the frozen EfficientNet-Lite0 comes from its pip package: not stored, yet the file loads
     assert raw["net"] and not any(k.startswith("feature_extractor.") for k in raw["net"])
     assert any(k.startswith("feature_extractor.") for k in trainer.actor.net.state_dict())
-    assert isinstance(load_network(path), Box2SegNet) and load_network(path).inference == raw["inference"]
+    loaded = load_network(path)
+    assert isinstance(loaded, Box2SegNet) and loaded.inference == InferenceRecord((64, 112), 2.5, "lite", "gemm")
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
     with pytest.raises(ConfigError, match="--resume"):
         build_trainer(tiny_settings(tmp_path)).train()
@@ -97,14 +99,15 @@ class PerImageLovasz(LovaszSegLoss):
 
 def train_recording(settings) -> dict:
     """Train one epoch; the sample indices this process loaded, its gradients and its loss."""
-    build.LovaszSegLoss = PerImageLovasz
+    task = importlib.import_module(f"ltr.trainers.tasks.{settings.task}")
+    task.LovaszSegLoss = PerImageLovasz
     trainer = build_trainer(settings)
-    loaded, get = [], BoxToMaskSampler.__getitem__
-    BoxToMaskSampler.__getitem__ = lambda sampler, index: loaded.append(index) or get(sampler, index)
+    loaded, get = [], Box2SegSampler.__getitem__
+    Box2SegSampler.__getitem__ = lambda sampler, index: loaded.append(index) or get(sampler, index)
     try:
         (stats,) = trainer.train()
     finally:
-        BoxToMaskSampler.__getitem__, build.LovaszSegLoss = get, LovaszSegLoss
+        Box2SegSampler.__getitem__, task.LovaszSegLoss = get, LovaszSegLoss
     net = unwrap(trainer.actor.net)
     return {"indices": loaded, "loss": stats["Loss/total"], "state": net.state_dict(),
             "grads": {n: p.grad.clone() for n, p in net.named_parameters() if p.grad is not None}}

@@ -23,7 +23,7 @@ from pytracking.utils.cli import EXIT_PROBLEMS  # noqa: E402
 from ltr.data.image_loader import imread_mask  # noqa: E402
 from ltr.data.bounding_box_utils import mask_to_box  # noqa: E402
 from ltr.dataset.lasot import Lasot  # noqa: E402
-from ltr.data.sampler import BoxToMaskSampler  # noqa: E402
+from ltr.data.sampler import Box2SegSampler  # noqa: E402
 
 FRAMES = 10
 
@@ -86,7 +86,7 @@ def test_damaged_samples_are_replaced_counted_logged_and_training_goes_on(tmp_pa
     assert log["annotation_problems"] == [f"{gt}:5: NaN or infinite value"] and log["Data/annotation_problems"] == 1
     assert all("'bear-2'" in message and any(f"{path} " in message for path in damaged) for message in replaced)
     # Every replacement of the epoch and nothing else: the sampler's draws, recomputed without training.
-    sampler = BoxToMaskSampler([Lasot(root, mask_root=masks)], samples_per_epoch=settings.samples_per_epoch,
+    sampler = Box2SegSampler([Lasot(root, mask_root=masks)], samples_per_epoch=settings.samples_per_epoch,
                                num_frames=settings.num_frames, max_gap=settings.max_gap, seed=settings.seed)
     with pytest.warns(UserWarning):
         samples = [sampler[i] for i in range(settings.samples_per_epoch)]

@@ -170,11 +170,13 @@ def test_frame_stats_flags_empty_and_misplaced_masks():
 def test_settings_default_to_what_the_checkpoint_was_trained_for():
     from types import SimpleNamespace
 
+    from ltr.models.inference import InferenceRecord
     from pytracking.annotate.engine import AnnotateSettings, settings_for
 
-    net = SimpleNamespace(inference={"crop_size": [192, 320], "search_area": 3.0, "normalization": "lite"})
-    s = settings_for(net, num_frames=5, search_area=None)
-    assert (s.crop_size, s.search_area, s.num_frames) == ((192, 320), 3.0, 5)
+    net = SimpleNamespace(inference=InferenceRecord((192, 320), 3.0, "lite", "double_backward"))
+    s = settings_for(net, num_frames=5, search_area=None, solver=None)
+    assert (s.crop_size, s.search_area, s.solver, s.num_frames) == ((192, 320), 3.0, "double_backward", 5)
     assert settings_for(net, crop_size=(64, 96)).crop_size == (64, 96)  # the command line wins
+    assert settings_for(net, solver="gemm").solver == "gemm"
     paper = AnnotateSettings()
     assert settings_for(SimpleNamespace(inference=None)).search_area == paper.search_area == 4.0

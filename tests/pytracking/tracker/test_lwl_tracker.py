@@ -10,7 +10,8 @@ import torch
 from ltr.admin.loading import load_network
 from ltr.data.image_loader import imread_rgb
 from pytracking.evaluation.datasets import load_folder
-from pytracking.tracker.lwl import LWL, LWLParams, sample_settings
+from ltr.models.inference import InferenceRecord
+from pytracking.tracker.lwl import LWL, LWLParams, inference_record
 from pytracking.tracker.lwl.lwl import mask_state, update_sample_weights
 
 PARAMS = LWLParams(net="unused", image_sample_size=(32, 48), search_area_scale=3.0)
@@ -56,9 +57,23 @@ def test_mask_state_is_centre_of_mass_and_four_standard_deviations():
 
 def test_crop_settings_come_from_the_checkpoint_record(tiny_lwl):
     net = load_network(tiny_lwl)
-    assert sample_settings(net, PARAMS) == ((64, 112), 4.0)
+    assert inference_record(net, PARAMS) == InferenceRecord((64, 112), 4.0, "lite", "gemm")
     net.inference = None
-    assert sample_settings(net, PARAMS) == ((32, 48), 3.0)
+    assert inference_record(net, PARAMS) == InferenceRecord((32, 48), 3.0, "lite", "gemm")
+
+
+def test_the_tracker_solves_with_the_recorded_solver(tiny_lwl, bag_clip):
+    """The learned filter and each refinement use the solver the network's record names."""
+    net = _net(tiny_lwl)
+    net.inference = InferenceRecord((32, 48), 3.0, "lite", "double_backward")
+    optimizer, solvers = net.target_model.filter_optimizer, []
+    forward = optimizer.forward
+    optimizer.forward = lambda *args, solver=None, **kwargs: solvers.append(solver) or forward(*args, solver=solver,
+                                                                                              **kwargs)
+    tracker, seq = _start(net, bag_clip)
+    for i in range(1, 3):
+        tracker.track(seq.frame(i))
+    assert solvers == ["double_backward"] * 2  # the first frame's filter and the refinement before frame 3
 
 
 def _net(path: Path, logit_bias: float = 0.0):
