@@ -80,15 +80,17 @@ def synthetic_sequence(folder: Path, count: int, size=(480, 854)) -> VideoSequen
                          mask_names=[f"{t:05d}.png" for t in range(count)])
 
 
-def host_stages(seq: VideoSequence, settings: AnnotateSettings, device: torch.device, out: Path
+def host_stages(seq: VideoSequence, settings: AnnotateSettings, stride: int, device: torch.device, out: Path
                 ) -> Dict[str, float]:
-    """Seconds to read, crop, paste back (on ``device``) and write every frame of ``seq``, one after another."""
+    """Seconds to read, crop (for a network of target stride ``stride``), paste back (on ``device``) and write
+    every frame of ``seq``, one after another."""
     timer = StageTimer(device)
     images, crops = [], []
     with timer.section("load"):
         images = [imread_rgb(f) for f in seq.frames]
     with timer.section("crop"):
-        crops = [crop_frame(im, box, settings.crop_size, settings.search_area)[1] for im, box in zip(images, seq.boxes)]
+        crops = [crop_frame(im, box, settings.crop_size, settings.search_area, stride)[1]
+                 for im, box in zip(images, seq.boxes)]
     logits = torch.randn(settings.crop_size, device=device)
     with timer.section("paste"):
         masks = [paste_mask(logits, c, im.shape[:2], b).cpu().numpy() for c, im, b in zip(crops, images, seq.boxes)]
@@ -214,7 +216,7 @@ def main(argv: List[str] = None) -> int:
         else:
             seq = davis_sequence(args.sequence, count)
         exact = annotators["exact"]
-        crops = [prepare_frame(seq, i, settings) for i in range(len(seq))]
+        crops = [prepare_frame(seq, i, settings, net.target_stride) for i in range(len(seq))]
         batch = settings.batch_windows * settings.num_frames
         head = slice(0, settings.num_frames)
         warmup = VideoSequence(seq.name, seq.frames[head], seq.boxes[head], seq.visible[head],
@@ -235,7 +237,7 @@ def main(argv: List[str] = None) -> int:
                 seconds[mode] = min(seconds.get(mode, s), s)
                 peaks[mode] = peak_memory_mib(device)
         splits: Dict[str, Dict[str, float]] = {}
-        host = host_stages(seq, settings, device, Path(tmp))
+        host = host_stages(seq, settings, net.target_stride, device, Path(tmp))
         for mode, annotator in annotators.items():
             timer = StageTimer(device).attach(box2seg_stages(net))
             total = timed(lambda: list(annotator.annotate(seq)), device)

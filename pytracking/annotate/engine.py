@@ -43,7 +43,7 @@ from ltr.models.box2seg.object_encoder import ObjectEncoding
 from ltr.models.inference import InferenceRecord
 from ltr.models.lwl.decoder import DecoderFrameParts
 from ltr.models.meta.solvers import check_solver
-from pytracking.annotate.settings import AnnotateSettings
+from pytracking.annotate.settings import AnnotateSettings, check_crop_size
 from pytracking.annotate.windows import lattice_windows
 from pytracking.features.preprocessing import Crop, crop_frame, paste_mask
 
@@ -99,8 +99,9 @@ class FrameResult:
     problem: str = ""
 
 
-def prepare_frame(seq: VideoSequence, i: int, settings: AnnotateSettings) -> PreparedFrame:
-    """Read frame i and crop it around its box; FrameError if the image or the box is unusable."""
+def prepare_frame(seq: VideoSequence, i: int, settings: AnnotateSettings, stride: int) -> PreparedFrame:
+    """Read frame i and crop it around its box for a network of target stride ``stride``
+    (``net.target_stride``); FrameError if the image or the box is unusable."""
     try:
         image = imread_rgb(seq.frames[i])
     except ImageReadError as err:
@@ -110,7 +111,7 @@ def prepare_frame(seq: VideoSequence, i: int, settings: AnnotateSettings) -> Pre
     if x >= width or y >= height or x + w <= 0 or y + h <= 0:
         raise FrameError(f"{seq.where(i)}: box [{x:g}, {y:g}, {w:g}, {h:g}] lies outside the {width}x{height} "
                          f"image {seq.frames[i]}")
-    patch, crop = crop_frame(image, seq.boxes[i], settings.crop_size, settings.search_area)
+    patch, crop = crop_frame(image, seq.boxes[i], settings.crop_size, settings.search_area, stride)
     return PreparedFrame(patch, crop, crop.box_to_crop(seq.boxes[i]), (height, width))
 
 
@@ -163,6 +164,7 @@ class Annotator:
 
     def __init__(self, net: torch.nn.Module, settings: AnnotateSettings, device: Union[str, torch.device] = "cpu"):
         check_solver(settings.solver)
+        check_crop_size(settings.crop_size, net.target_stride)
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.settings = settings
@@ -287,7 +289,7 @@ class Annotator:
 
         def load(i: int) -> Union[PreparedFrame, FrameError]:
             try:
-                return prepare_frame(seq, i, s)
+                return prepare_frame(seq, i, s, self.net.target_stride)
             except FrameError as err:
                 return err
 

@@ -210,6 +210,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         device = pick_device(args.device, os.environ)
         net = load_weights(args.weights, env.network_path)
         settings = settings_for(net, num_frames=args.num_frames, cache=not args.no_cache, **given)
+        annotator = Annotator(net, settings, device)  # checks the crop size against the network
         out = output_folder(args.out or env.annotation_path)
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
         return usage_error(err)
@@ -219,7 +220,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"[annotate] {len(mine)} units of {source.name} (shard {shard + 1}/{num_shards}) on {device}; masks to "
           f"{_outputs(layout, formats)}", file=sys.stderr)
     try:
-        run = annotate_units(Annotator(net, settings, device), source, mine, layout, args.overwrite, args.vis,
+        run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
     except KeyboardInterrupt:
         print(f"\n[annotate] interrupted; run the same command again to continue (finished units are skipped). "

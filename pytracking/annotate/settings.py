@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from ltr.models.box2seg.names import TARGET_STRIDES
 from ltr.models.meta.solvers import DEFAULT_SOLVER
 
-STRIDE = 16  # the target model's feature stride: crop sides are multiples of it
 SOURCES = ("lasot", "got10k", "davis", "youtubevos", "folder")  # the datasets the annotation tool reads
 
 
@@ -31,12 +31,20 @@ class AnnotateSettings:
     channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
 
 
+def check_crop_size(size: Tuple[int, int], stride: int) -> None:
+    """ValueError unless H and W are positive multiples of ``stride``: the target model's maps then
+    cover the crop exactly, and the half-cell shift of the crop centre is a whole number of half cells."""
+    h, w = size
+    if h <= 0 or w <= 0 or h % stride or w % stride:
+        raise ValueError(f"crop size {h}x{w}: H and W must be positive multiples of {stride} (the target stride)")
+
+
 def parse_size(text: str) -> Tuple[int, int]:
-    """'480x832' -> (480, 832) as (H, W); both must be positive multiples of 16 (the feature stride)."""
+    """'480x832' -> (480, 832) as (H, W); multiples of the finest target stride a network can have (the
+    network's own is checked once it is loaded, by ``Annotator``)."""
     try:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise ValueError(f"crop size must look like HxW, e.g. 480x832; got {text!r}") from None
-    if h <= 0 or w <= 0 or h % STRIDE or w % STRIDE:
-        raise ValueError(f"crop size {text!r}: H and W must be positive multiples of {STRIDE}")
+    check_crop_size((h, w), min(TARGET_STRIDES))
     return h, w

@@ -21,7 +21,6 @@ import torch
 import torch.nn.functional as F
 
 from ltr.data.bounding_box_utils import Size, box_region
-from pytracking.annotate.settings import STRIDE
 
 KERNEL = 3  # the target model's filter size
 
@@ -43,11 +42,12 @@ class Crop:
         return np.array([(x - self.left) * sx, (y - self.top) * sy, w * sx, h * sy], dtype=np.float32)
 
 
-def sample_centre(pos: Sequence[float], scale: float, out_size: Size) -> np.ndarray:
+def sample_centre(pos: Sequence[float], scale: float, out_size: Size, stride: int) -> np.ndarray:
     """The crop centre (y, x) for a target at ``pos``: shifted by half a feature cell on axes whose
-    feature-map size + kernel size is odd, as the official trackers do (facts §3.5)."""
+    feature-map size + kernel size is odd, as the official trackers do (facts §3.5); ``stride`` is the
+    network's ``target_stride``, the size of a cell in crop pixels."""
     out = np.asarray(out_size, dtype=np.float64)
-    feat = out / STRIDE
+    feat = out / stride
     return np.asarray(pos, dtype=np.float64) + ((feat + KERNEL) % 2) * scale * out / (2 * feat)
 
 
@@ -86,12 +86,13 @@ def sample_patch(image: np.ndarray, centre: Sequence[float], size: Sequence[floa
     return region, crop
 
 
-def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_area: float
+def crop_frame(image: np.ndarray, box: Sequence[float], out_size: Size, search_area: float, stride: int
                ) -> Tuple[np.ndarray, Crop]:
-    """Cut the network input for ``box`` out of an HxWx3 image: (patch (out_H, out_W, 3), its Crop)."""
+    """Cut the network input for ``box`` out of an HxWx3 image: (patch (out_H, out_W, 3), its Crop);
+    ``stride``: the network's ``target_stride`` (see ``sample_centre``)."""
     x, y, w, h = (float(v) for v in box)
     scale = np.sqrt(w * h) * search_area / np.sqrt(np.prod(out_size))
-    centre = sample_centre([y + (h - 1) / 2, x + (w - 1) / 2], scale, out_size)
+    centre = sample_centre([y + (h - 1) / 2, x + (w - 1) / 2], scale, out_size, stride)
     return sample_patch(image, centre, scale * np.asarray(out_size, dtype=np.float64), out_size)
 
 

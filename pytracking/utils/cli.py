@@ -177,8 +177,9 @@ def add_inference_arguments(p: argparse.ArgumentParser, interval_default: str) -
     g.add_argument("--iters", type=int, help=f"steepest-descent iterations (default {d.iters})")
     g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
                                                       f"trained for, else {d.search_area:g})")
-    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of 16 "
-                   "(default: what the checkpoint was trained for, else {}x{})".format(*d.crop_size))
+    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of the "
+                   "network's target stride (default: what the checkpoint was trained for, else {}x{})"
+                   .format(*d.crop_size))
     g.add_argument("--batch-windows", type=int, help=f"windows segmented together (default {d.batch_windows})")
     g.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for CUDA)")
     add_mode_arguments(g)

@@ -1,6 +1,6 @@
 """The box2seg network (paper Fig. 2; the official checkpoint is sta.pth.tar).
 
-    x_t        = target features of frame t (ResNet-50 layer3 -> 3x3 conv -> L2 norm)
+    x_t        = target features of frame t (ResNet-50 layer3 -> 3x3 conv -> L2 norm; stride 16, or 8)
     e, w, m    = B(x_t, b_t)                         object encoder
     s_t        = x_t * z,  z = S({x_t, e_t, w_t})    spatio-temporal aggregation over all T frames
     y_t        = D([m_t, s_t], backbone features)    decoder (initial mask logits)
@@ -33,16 +33,16 @@ from ltr.admin.model_constructor import model_constructor
 from ltr.models.layers.filter import FrameStack
 from ltr.models.box2seg.aggregation import (SpatioTemporalAggregation, alternative_aggregation,
                                              spatio_temporal_aggregation)
-from ltr.models.box2seg.names import AGGREGATIONS, VARIANTS
+from ltr.models.box2seg.names import AGGREGATIONS, TARGET_STRIDES, VARIANTS
 from ltr.models.box2seg.object_encoder import ObjectEncoding, box_encoder, encode_object
 from ltr.models.box2seg.refinement_encoder import refinement_encoder
 from ltr.models.lwl.decoder import DecoderFrameParts, LWTLDecoder, lwl_decoder
-from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features
+from ltr.models.lwl.features import BackboneFeaturesMixin, backbone_and_target_features, layer_stride
 
 # Arguments of ``steepest_descent_resnet50`` that the official constructor lacks: at their defaults the network
 # is the official one, and its checkpoint names the official constructor without them; any other value is an
 # ablation only this code builds (``ltr.admin.loading.portable_constructor`` asks for this).
-OURS_ONLY_ARGUMENTS = ("variant", "aggregation", "aggregation_frames")
+OURS_ONLY_ARGUMENTS = ("variant", "aggregation", "aggregation_frames", "target_stride")
 FeatureDict = Dict[str, torch.Tensor]
 
 
@@ -170,10 +170,13 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
                               decoder_mdim: int = 64, filter_groups: int = 1, use_bn_in_label_enc: bool = False,
                               dilation_factors: Optional[Sequence[int]] = None, backbone_type: str = "mrcnn",
                               variant: str = "MultiFrameIterative", backbone_weights: str = "",
-                              aggregation: str = "steepest_descent", aggregation_frames: int = 3) -> Box2SegNet:
+                              aggregation: str = "steepest_descent", aggregation_frames: int = 3,
+                              target_stride: int = 16) -> Box2SegNet:
     """Build the box2seg network. Defaults = the official network (facts §1.4), so the official
     ``sta.pth.tar`` constructor arguments rebuild it exactly; ``variant`` selects a Table 2 ablation,
-    ``aggregation`` a Table 3 alternative to S ('concat' combines exactly ``aggregation_frames`` frames)."""
+    ``aggregation`` a Table 3 alternative to S ('concat' combines exactly ``aggregation_frames`` frames).
+    ``target_stride`` 8 puts S's maps on a twice finer grid (x_t then comes from a stride-8
+    ``target_model_input_layer``, layer2); the parameters keep their names and shapes."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS}")
     if aggregation not in AGGREGATIONS:
@@ -184,6 +187,11 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
         raise NotImplementedError("grouped / dilated filters are unused by the official networks")
     if len(label_encoder_dims) != 4:
         raise ValueError("label_encoder_dims needs 4 widths (mask trunk x3, box/feature mixing)")
+    if target_stride not in TARGET_STRIDES:
+        raise ValueError(f"unknown target_stride {target_stride!r}; choose from {TARGET_STRIDES}")
+    if layer_stride(target_model_input_layer) != target_stride:
+        raise ValueError(f"target_stride {target_stride} needs x_t from a layer of that stride, but "
+                         f"{target_model_input_layer} has stride {layer_stride(target_model_input_layer)}")
     backbone, target_features = backbone_and_target_features(
         backbone_type, frozen_backbone_layers, backbone_pretrained, backbone_weights, target_model_input_layer,
         clf_feat_blocks, clf_feat_norm, final_conv, out_feature_dim, filter_size)
@@ -206,9 +214,10 @@ def steepest_descent_resnet50(filter_size: int = 3, num_filters: int = 16, optim
         decoder=decoder,
         target_model_input_layer=target_model_input_layer,
         decoder_input_layers=decoder_input_layers,
-        label_encoder=box_encoder(label_encoder_dims, num_filters, out_feature_dim) if uses_m else None,
-        bbox_encoder=box_encoder(label_encoder_dims, num_filters, out_feature_dim) if uses_s else None,
-        segm_encoder=refinement_encoder(label_encoder_dims, num_filters, use_bn_in_label_enc) if refines else None,
+        label_encoder=box_encoder(label_encoder_dims, num_filters, out_feature_dim, target_stride) if uses_m else None,
+        bbox_encoder=box_encoder(label_encoder_dims, num_filters, out_feature_dim, target_stride) if uses_s else None,
+        segm_encoder=(refinement_encoder(label_encoder_dims, num_filters, use_bn_in_label_enc, target_stride)
+                      if refines else None),
         variant=variant,
     )
     # Parameters whose outputs are never used get no gradient: mark them so (DDP requires it).

@@ -25,10 +25,11 @@ class ObjectEncoding(NamedTuple):
         return ObjectEncoding(*(None if t is None else t[index] for t in self))
 
 
-def box_encoder(label_encoder_dims: Sequence[int], num_filters: int, feat_dim: int) -> ResidualDS16FeatSWBox:
-    """One half of B: a box label encoder producing ``num_filters`` channels at stride 16."""
+def box_encoder(label_encoder_dims: Sequence[int], num_filters: int, feat_dim: int, stride: int
+                ) -> ResidualDS16FeatSWBox:
+    """One half of B: a box label encoder producing ``num_filters`` channels at x_t's ``stride``."""
     return ResidualDS16FeatSWBox(layer_dims=tuple(label_encoder_dims) + (num_filters,), feat_dim=feat_dim,
-                                 use_final_relu=True, use_gauss=False)
+                                 use_final_relu=True, use_gauss=False, stride=stride)
 
 
 def encode_object(label_encoder: Optional[ResidualDS16FeatSWBox], bbox_encoder: Optional[ResidualDS16FeatSWBox],

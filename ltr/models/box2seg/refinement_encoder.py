@@ -15,6 +15,8 @@ class RefinementEncoder(ResidualDS16SW):
     """B̂: probabilities sigmoid(y_t) (T,B,H,W) -> (ê_t, ŵ_t), each (T,B,K,h,w)."""
 
 
-def refinement_encoder(label_encoder_dims: Sequence[int], num_filters: int, use_bn: bool) -> RefinementEncoder:
-    """B̂ from the box encoders' first three widths (official: (16, 32, 64) + (num_filters,))."""
-    return RefinementEncoder(layer_dims=tuple(label_encoder_dims[:-1]) + (num_filters,), use_bn=use_bn)
+def refinement_encoder(label_encoder_dims: Sequence[int], num_filters: int, use_bn: bool, stride: int
+                       ) -> RefinementEncoder:
+    """B̂ from the box encoders' first three widths (official: (16, 32, 64) + (num_filters,)), at x_t's ``stride``."""
+    return RefinementEncoder(layer_dims=tuple(label_encoder_dims[:-1]) + (num_filters,), use_bn=use_bn,
+                             stride=stride)

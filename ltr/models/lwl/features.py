@@ -1,4 +1,5 @@
-"""Target-model features x_t: a 3x3 conv on layer3 followed by instance L2 normalisation."""
+"""Target-model features x_t: a 3x3 conv on a backbone layer (layer3 officially) followed by instance L2
+normalisation."""
 from __future__ import annotations
 
 import math
@@ -27,13 +28,27 @@ def target_feature_norm_scale(out_dim: int, filter_size: int) -> float:
     return math.sqrt(1.0 / (out_dim * filter_size * filter_size))
 
 
+# The stride of each feature map both backbones (ResNet-50 and EfficientNet-Lite, by ResNet's names) give.
+LAYER_STRIDES = {"layer1": 4, "layer2": 8, "layer3": 16, "layer4": 32}
+
+
+def layer_stride(layer: str) -> int:
+    """The stride of a backbone layer's features; ValueError for a layer the target model cannot read."""
+    if layer not in LAYER_STRIDES:
+        raise ValueError(f"unknown target model input layer {layer!r}; choose from {tuple(LAYER_STRIDES)}")
+    return LAYER_STRIDES[layer]
+
+
 class BackboneFeaturesMixin:
     """Backbone features and target features x_t, shared by the LWL and box2seg networks.
 
-    Needs ``feature_extractor``, ``target_model`` and the layer names set by ``_set_layers``.
+    Needs ``feature_extractor``, ``target_model`` and the layer names set by ``_set_layers``, which
+    also sets ``target_stride``: the stride of x_t and of every map of the target model, which the
+    inference crop is aligned to (``pytracking.features.preprocessing.sample_centre``).
     """
 
     def _set_layers(self, target_model_input_layer: str, decoder_input_layers: Sequence[str]) -> None:
+        self.target_stride = layer_stride(target_model_input_layer)
         self.target_model_input_layer = (target_model_input_layer,)
         self.decoder_input_layers = tuple(decoder_input_layers)
         self.output_layers = sorted(set(self.target_model_input_layer + self.decoder_input_layers))

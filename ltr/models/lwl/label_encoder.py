@@ -1,7 +1,8 @@
 """Label encoders: turn a mask (LWL, refinement) or a box (box2seg) into few-shot labels and weights.
 
-Both downsample their input by 16 to the target-feature resolution. Layer names and the
-(unusual) layout follow the official checkpoints: see facts §2.6 and pitfalls §8.1-8.2.
+Both downsample their input to the target-feature resolution: by 16 (the official networks) or by 8
+(``stride=8``, for target features from a stride-8 layer). Layer names and the (unusual) layout follow
+the official checkpoints: see facts §2.6 and pitfalls §8.1-8.2.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from ltr.data.bounding_box_utils import rasterize_boxes
+from ltr.models.box2seg.names import TARGET_STRIDES
 from ltr.models.layers.blocks import conv_block, residual_downsample_block
 
 
@@ -30,24 +32,32 @@ def _init_encoder(module: nn.Module, sample_weight_layer: Optional[nn.Conv2d]) -
 
 
 class _DS16Trunk(nn.Module):
-    """conv(s2) -> maxpool(s2) -> res1(s2) -> res2(s2): a 1-channel map to stride 16."""
+    """conv(s2) -> maxpool(s2) -> res1(s2) -> res2(s2): a 1-channel map to stride 16.
 
-    def __init__(self, layer_dims: Sequence[int], use_bn: bool):
+    With ``stride=8`` res2 keeps the resolution (stride 1). Its shortcut is a convolution at any
+    stride, so the parameters (names and shapes) are those of stride 16, and conv, pool and res1
+    compute exactly what they compute at stride 16: a stride-16 network's weights start a stride-8 one.
+    """
+
+    def __init__(self, layer_dims: Sequence[int], use_bn: bool, stride: int = 16):
         super().__init__()
+        if stride not in TARGET_STRIDES:
+            raise ValueError(f"label encoders downsample by one of {TARGET_STRIDES}, not {stride}")
+        self.stride = stride
         self.conv_block = conv_block(1, layer_dims[0], kernel_size=3, stride=2, padding=1, batch_norm=use_bn)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.res1 = residual_downsample_block(layer_dims[0], layer_dims[1], stride=2, use_bn=use_bn)
-        self.res2 = residual_downsample_block(layer_dims[1], layer_dims[2], stride=2, use_bn=use_bn)
+        self.res2 = residual_downsample_block(layer_dims[1], layer_dims[2], stride=stride // 8, use_bn=use_bn)
 
     def encode_mask(self, mask: torch.Tensor) -> torch.Tensor:
         return self.res2(self.res1(self.pool(self.conv_block(mask))))
 
 
 class ResidualDS16SW(_DS16Trunk):
-    """Mask encoder: mask (F,S,H,W) -> (labels, sample weights), each (F,S,d3,H/16,W/16)."""
+    """Mask encoder: mask (F,S,H,W) -> (labels, sample weights), each (F,S,d3,H/stride,W/stride)."""
 
-    def __init__(self, layer_dims: Sequence[int] = (16, 32, 64, 16), use_bn: bool = False):
-        super().__init__(layer_dims, use_bn)
+    def __init__(self, layer_dims: Sequence[int] = (16, 32, 64, 16), use_bn: bool = False, stride: int = 16):
+        super().__init__(layer_dims, use_bn, stride)
         self.label_pred = conv_block(layer_dims[2], layer_dims[3], kernel_size=3, stride=1, padding=1,
                                      batch_norm=use_bn)
         self.samp_w_pred = nn.Conv2d(layer_dims[2], layer_dims[3], kernel_size=3, padding=1)
@@ -66,14 +76,14 @@ class ResidualDS16SW(_DS16Trunk):
 class ResidualDS16FeatSWBox(_DS16Trunk):
     """Box encoder: box (F,S,4) + target features -> (labels, sample weights), each (F,S,d4,h,w).
 
-    The rasterised box is encoded to stride 16, concatenated [box encoding, features] and mixed by a
-    residual block, so the output can say which feature-map cells belong to the object.
+    The rasterised box is encoded to the features' stride, concatenated [box encoding, features] and
+    mixed by a residual block, so the output can say which feature-map cells belong to the object.
     """
 
     def __init__(self, layer_dims: Sequence[int] = (16, 32, 64, 128, 16), feat_dim: int = 512,
                  use_final_relu: bool = True, use_gauss: bool = False, use_bn: bool = False,
-                 use_sample_w: bool = True):
-        super().__init__(layer_dims, use_bn)
+                 use_sample_w: bool = True, stride: int = 16):
+        super().__init__(layer_dims, use_bn, stride)
         if use_gauss:
             raise NotImplementedError("the Gaussian box rasterisation is unused by the official networks")
         in_dim = layer_dims[2] + feat_dim

@@ -207,7 +207,7 @@ class LWL:
         self.frame_num += 1
         if self.previous is not None and self.params.update_target_model:
             self._update_target_model()
-        centre = sample_centre(self.pos, self.scale, self.sample_size)
+        centre = sample_centre(self.pos, self.scale, self.sample_size, self.net.target_stride)
         region = self._sample_region()
         patch, crop = sample_patch(image, centre, region, self.sample_size)
         feats, feat = self._features(patch)

@@ -33,7 +33,7 @@ def checkpoints(tmp_path_factory, clips) -> Dict[str, Path]:
     net = steepest_descent_resnet50().eval()
     annotator = Annotator(net, SMALL)
     seq = clip_sequence(clips["bear"])
-    frames = [prepare_frame(seq, i, SMALL) for i in (0, 2, 4)]
+    frames = [prepare_frame(seq, i, SMALL, net.target_stride) for i in (0, 2, 4)]
     logits = annotator.segment([[0, 1, 2]], annotator.frame_features(frames))
     bias = net.decoder.project.conv2.bias
     folder = tmp_path_factory.mktemp("weights")

@@ -38,7 +38,7 @@ def test_layout_and_solver_give_the_same_logits(checkpoints, clips, change):
     """channels_last (the CUDA default, run here on the CPU) and the official solver: same refined logits."""
     net = load_network(checkpoints["balanced"])
     seq = clip_sequence(clips["boat"])
-    frames = [prepare_frame(seq, i, SMALL) for i in (2, 0, 4)]
+    frames = [prepare_frame(seq, i, SMALL, net.target_stride) for i in (2, 0, 4)]
     logits = {}
     for name, settings in (("default", SMALL), ("changed", replace(SMALL, **change))):
         annotator = Annotator(net, settings)
@@ -76,7 +76,7 @@ def test_windows_of_the_same_frames_are_segmented_once(checkpoints, clips):
     windows = lattice_windows(0, len(seq), 3, 1, seq.visible)[:2]
     assert windows == [[0, 1, 2], [1, 0, 2]]
     annotator = Annotator(net, SMALL)
-    frames = {i: prepare_frame(seq, i, SMALL) for i in range(3)}
+    frames = {i: prepare_frame(seq, i, SMALL, net.target_stride) for i in range(3)}
     features = {f: ff for f, ff in zip(frames, annotator.frame_features(list(frames.values())))}
     decoded = count_decoded_frames(net)
     shared = annotator.segment(windows[:1], [features[f] for f in windows[0]], slots=[0, 1])

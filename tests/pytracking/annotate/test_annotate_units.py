@@ -55,7 +55,7 @@ def test_parse_size():
 def test_crop_maps_the_box_and_positive_logits_paste_back_to_the_box_pixels(box):
     """With logits > 0 everywhere the pasted mask is exactly the box's pixels (clipped to the image)."""
     image = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
-    patch, crop = crop_frame(image, box, (64, 112), 4.0)
+    patch, crop = crop_frame(image, box, (64, 112), 4.0, 16)
     assert patch.shape == (64, 112, 3) and patch.dtype == np.uint8
     in_crop = crop.box_to_crop(box)
     if box[0] >= 0:  # the box lies inside the crop region
@@ -73,7 +73,7 @@ def test_paste_back_keeps_the_box_encoders_pixels():
     fractional boxes: x = 10.6, w = 5.6 was columns [11, 16) (rounding each end) and is [10, 15)."""
     image = np.zeros((40, 60, 3), np.uint8)
     box = [10.6, 12.0, 5.6, 9.0]
-    _, crop = crop_frame(image, box, (64, 112), 4.0)
+    _, crop = crop_frame(image, box, (64, 112), 4.0, 16)
     mask = paste_mask(torch.ones(64, 112), crop, (40, 60), box).numpy()
     assert np.flatnonzero(mask.any(0)).tolist() == list(range(10, 15))
     assert np.flatnonzero(mask.any(1)).tolist() == list(range(12, 21))
@@ -84,7 +84,7 @@ def test_crop_samples_the_box_content():
     image = np.zeros((240, 427, 3), np.uint8)
     image[100:140, 200:260] = 255
     box = [200, 100, 60, 40]
-    patch, crop = crop_frame(image, box, (64, 112), 4.0)
+    patch, crop = crop_frame(image, box, (64, 112), 4.0, 16)
     x, y, w, h = crop.box_to_crop(box)
     inside = patch[int(y) + 1:int(y + h) - 1, int(x) + 1:int(x + w) - 1]
     assert inside.min() > 200 and patch.mean() < 255 / 4

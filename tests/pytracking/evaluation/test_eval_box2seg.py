@@ -50,7 +50,7 @@ def net(surf):
     net = steepest_descent_resnet50().eval()
     annotator = Annotator(net, AnnotateSettings(**{k: v for k, v in SMALL.items() if k != "device"}))
     target = surf  # the engine takes the evaluation sequence itself
-    frames = [prepare_frame(target, i, annotator.settings) for i in (0, 2, 4)]
+    frames = [prepare_frame(target, i, annotator.settings, net.target_stride) for i in (0, 2, 4)]
     logits = annotator.segment([[0, 1, 2]], annotator.frame_features(frames))
     with torch.no_grad():
         net.decoder.project.conv2.bias -= logits.median().item()

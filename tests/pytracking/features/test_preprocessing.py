@@ -32,8 +32,14 @@ def test_paste_logits_fills_the_crop_region_and_minus_100_elsewhere():
 
 def test_sample_centre_shifts_by_half_a_cell_where_feature_size_plus_kernel_is_odd():
     # 480x832: features 30x52, +3 odd on both axes -> shift 8 px x scale; 64x112: 4x7 -> only x is even+3
-    assert sample_centre((100, 200), 2.0, (480, 832)).tolist() == [116.0, 216.0]
-    assert sample_centre((100, 200), 2.0, (64, 112)).tolist() == [116.0, 200.0]
+    assert sample_centre((100, 200), 2.0, (480, 832), 16).tolist() == [116.0, 216.0]
+    assert sample_centre((100, 200), 2.0, (64, 112), 16).tolist() == [116.0, 200.0]
+
+
+def test_the_half_cell_is_half_of_the_given_stride():
+    # stride 8: 480x832 -> 60x104 and 64x112 -> 8x14, +3 odd on both axes -> shift 4 px x scale 2
+    assert sample_centre((100, 200), 2.0, (480, 832), 8).tolist() == [108.0, 208.0]
+    assert sample_centre((100, 200), 2.0, (64, 112), 8).tolist() == [108.0, 208.0]
 
 
 def official_shift(box, out_size, search_area) -> np.ndarray:
@@ -56,7 +62,7 @@ def test_training_and_inference_crops_differ_by_the_half_cell_shift(out_size):
     for _ in range(50):
         box = np.r_[rng.uniform([300, 180], [500, 260]), rng.uniform(30, 70, 2)]
         x, y, w, h = crop_box(box, image.shape[:2], 4.0, out_size, "inside_major")
-        _, crop = crop_frame(image, box, out_size, 4.0)
+        _, crop = crop_frame(image, box, out_size, 4.0, 16)
         inference_centre = np.array([crop.left + crop.width / 2, crop.top + crop.height / 2])
         shift = official_shift(box, out_size, 4.0)
         np.testing.assert_allclose(inference_centre - [x + w / 2, y + h / 2], shift, atol=1.5)
@@ -72,6 +78,6 @@ def test_near_the_border_the_inference_crop_starts_on_its_stride_lattice():
     box = [10.0, 10.0, 100.0, 80.0]
     # scale = sqrt(100 * 80) * 4 / sqrt(64 * 112) = 4.23: stride 4; centre x = 10 + 99 / 2 = 59.5 -> 59,
     # y = 10 + 79 / 2 + 8 * 4.23 (half-cell shift, 4 + 3 is odd) = 83.3 -> 83; 59 % 4 = 83 % 4 = 3
-    _, crop = crop_frame(image, box, (64, 112), 4.0)
+    _, crop = crop_frame(image, box, (64, 112), 4.0, 16)
     assert (crop.left, crop.top) == (3, 3)
     assert crop_box(box, image.shape[:2], 4.0, (64, 112), "inside_major")[:2].tolist() == [0, 0]

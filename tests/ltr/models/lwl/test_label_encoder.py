@@ -47,3 +47,19 @@ def test_encoders_reach_stride_16():
     mask_enc = ResidualDS16SW((16, 32, 64, 16))
     label, weight = mask_enc(torch.rand(2, 3, 64, 96))
     assert label.shape == weight.shape == (2, 3, 16, 4, 6)
+
+
+def test_encoders_at_stride_8_have_the_parameters_of_stride_16():
+    torch.manual_seed(0)
+    box_enc = ResidualDS16FeatSWBox((16, 32, 64, 128, 16), feat_dim=8, stride=8)
+    boxes = torch.tensor([10.0, 12.0, 30.0, 20.0]).repeat(2, 3, 1)
+    label, weight = box_enc(boxes, torch.randn(2 * 3, 8, 8, 12), (64, 96))
+    assert label.shape == weight.shape == (2, 3, 16, 8, 12)
+    mask_enc = ResidualDS16SW((16, 32, 64, 16), stride=8)
+    label, weight = mask_enc(torch.rand(2, 3, 64, 96))
+    assert label.shape == weight.shape == (2, 3, 16, 8, 12)
+    for coarse, fine in ((ResidualDS16FeatSWBox((16, 32, 64, 128, 16), feat_dim=8), box_enc),
+                         (ResidualDS16SW((16, 32, 64, 16)), mask_enc)):
+        assert {k: v.shape for k, v in coarse.state_dict().items()} == {k: v.shape for k, v in fine.state_dict().items()}
+    with pytest.raises(ValueError, match="downsample by one of"):
+        ResidualDS16SW(stride=4)
