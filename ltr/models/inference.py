@@ -5,8 +5,9 @@ steepest-descent solver.
 The trainer and ``export_network`` write it (``to_dict``: plain data, so any pytracking can unpickle
 the checkpoint); ``load_network`` attaches it to the network it loads (``InferenceRecord.of(net)``),
 and the annotation engine, the box2seg evaluation method and the LWL tracker read it from there.
-Checkpoints written before the solver was recorded read as the default solver. Torch-free, so
-command lines can use it before they load torch.
+Checkpoints written before the solver was recorded read as the default solver. The target stride
+is not recorded: it is architecture (``net.target_stride``), rebuilt from the constructor's arguments.
+Torch-free, so command lines can use it before they load torch.
 """
 from __future__ import annotations
 

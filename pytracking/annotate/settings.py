@@ -32,8 +32,9 @@ class AnnotateSettings:
 
 
 def check_crop_size(size: Tuple[int, int], stride: int) -> None:
-    """ValueError unless H and W are positive multiples of ``stride``: the target model's maps then
-    cover the crop exactly, and the half-cell shift of the crop centre is a whole number of half cells."""
+    """ValueError unless H and W are positive multiples of ``stride`` (the network's ``target_stride``), so
+    that the target model's maps tile the crop (the box encoding and x_t agree in size) and the half-cell
+    shift of ``sample_centre`` is defined."""
     h, w = size
     if h <= 0 or w <= 0 or h % stride or w % stride:
         raise ValueError(f"crop size {h}x{w}: H and W must be positive multiples of {stride} (the target stride)")
