@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,
                                   add_device_arguments, add_protocol_argument, find_network, load_checked,
@@ -63,7 +64,7 @@ def build_parser() -> Parser:
                                      "(the shipped one)")
     p.add_argument("--name", help="results folder under <results_path>/<tracker>/ (default: the parameter name; "
                                   "'_box' is appended in box mode)")
-    add_protocol_argument(p)
+    add_protocol_argument(p, PROTOCOLS)
     add_device_arguments(p)
     return p
 

@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ltr.models.box2seg.names import AGGREGATIONS, VARIANTS
+from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import (add_box2seg_arguments, add_scored_data_arguments, box2seg_settings,
                                              load_scored_sequences)
 from pytracking.evaluation.environment import env_settings
@@ -70,7 +71,7 @@ def build_parser() -> Parser:
                              help=f"checkpoints by name, NAME in {', '.join(table.names)}")
         sub.add_argument("--num-frames", type=int, nargs="+", default=list(table.frame_counts), metavar="T",
                          help=f"numbers of frames T (default {' '.join(map(str, table.frame_counts))})")
-        add_scored_data_arguments(sub)
+        add_scored_data_arguments(sub, PROTOCOLS)
         add_box2seg_arguments(sub)
     return p
 

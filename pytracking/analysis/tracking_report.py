@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_OK, Parser, UsageError, add_protocol_argument, output_folder, set_threads,
                                   usage_error)
@@ -56,7 +57,7 @@ def build_parser() -> Parser:
     p.add_argument("--results", nargs="+", required=True, metavar="[LABEL=]DIR",
                    help="run folders <results_path>/<tracker>/<run> (label: the folder's name)")
     add_dataset_arguments(p, required=False, default_help=" (default: what the first run's run.json records)")
-    add_protocol_argument(p)
+    add_protocol_argument(p, PROTOCOLS)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--threads", type=int, help="CPU threads of OpenCV and PyTorch (default: their choice)")
     return p

@@ -7,7 +7,7 @@ tracking_report.py answer ``--help`` or a typo before they load torch; the seque
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping
 
 from pytracking.annotate.settings import AnnotateSettings
 from pytracking.evaluation.datasets import DATASETS, get_dataset, load_folder, load_videos
@@ -63,11 +63,11 @@ def load_sequences(args: argparse.Namespace, videos: bool = False) -> List[Video
 
 # ---- datasets with masks, box->mask methods on them (evaluate_masks.py, tables.py) -------------------
 
-def add_scored_data_arguments(p: argparse.ArgumentParser) -> None:
+def add_scored_data_arguments(p: argparse.ArgumentParser, protocols: Mapping[str, str]) -> None:
     """--dataset (those with masks), --root, --resolution, --sequences, --frame-step, --protocol, --out.
 
     A folder or a tracking dataset has boxes only, so nothing could be scored: it is not offered
-    (pytracking/annotate/run.py writes masks for those)."""
+    (pytracking/annotate/run.py writes masks for those). ``protocols``: those of the analysis layer."""
     g = p.add_argument_group("data")
     g.add_argument("--dataset", required=True, choices=list(SCORED),
                    help="; ".join(f"{k}: {v.description}" for k, v in SCORED.items()))
@@ -76,7 +76,7 @@ def add_scored_data_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sequences", nargs="+", help="only these videos")
     g.add_argument("--frame-step", type=int, default=1, metavar="K",
                    help="score every K-th frame only, 0, K, 2K, ... (box2seg's windows still use all frames)")
-    add_protocol_argument(g)
+    add_protocol_argument(g, protocols)
     g.add_argument("--out", required=True, help="output folder")
 
 

@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pytracking.annotate.settings import AnnotateSettings
+from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import (add_box2seg_arguments, add_scored_data_arguments, box2seg_settings,
                                              load_scored_sequences)
 from pytracking.utils.cli import (Parser, UsageError, add_weights_argument, load_weights, output_folder,
@@ -43,7 +44,7 @@ def build_parser() -> Parser:
     p.add_argument("--zero-scores", action="store_true",
                    help="box2seg: also run each T with the aggregated scores s_t and ŝ_t replaced by zeros "
                         "(runs box2seg_s0_T*); the J it loses is what S contributes")
-    add_scored_data_arguments(p)
+    add_scored_data_arguments(p, PROTOCOLS)
     add_box2seg_arguments(p)
     return p
 

@@ -198,12 +198,11 @@ def inference_settings(args: argparse.Namespace) -> Dict[str, Any]:
                 solver=args.solver)
 
 
-def add_protocol_argument(p: argparse.ArgumentParser) -> None:
-    """--protocol: which frames J and F score."""
-    from pytracking.analysis.metrics import PROTOCOLS
-
-    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, choices=list(PROTOCOLS),
-                   help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items())
+def add_protocol_argument(p: argparse.ArgumentParser, protocols: Mapping[str, str]) -> None:
+    """--protocol: which frames J and F score; ``protocols`` (name -> description) come from the
+    analysis layer (pytracking.analysis.metrics.PROTOCOLS), which this module sits below."""
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, choices=list(protocols),
+                   help="frames J and F score: " + "; ".join(f"{k}: {v}" for k, v in protocols.items())
                         + f" (default {DEFAULT_PROTOCOL})")
 
 
