@@ -88,6 +88,8 @@ VARIANTS = {
     "davis16_lite_d64_boxdrop_s8": ("davis16_lite_d64_boxdrop", {"net_kwargs": {"target_stride": 8,
                                                                              "target_model_input_layer": "layer2"}}),
     "davis16_lite_d64_boxdrop_t5": ("davis16_lite_d64_boxdrop", {"num_frames": 5}),
+    "davis16_lite_d64_boxdrop_lite1": ("davis16_lite_d64_boxdrop",
+                                       {"net_kwargs": {"backbone_type": "efficientnet_lite1"}}),
     "synthetic": ("default", {"train_datasets": synthetic.train_datasets, "output_size": (96, 160),
                               "search_area_factor": 2.5, "inference_search_area": 2.5, "batch_size": 2,
                               "samples_per_epoch": 2 * 50, "num_epochs": 4, "lr_milestones": (3,),
