@@ -10,18 +10,12 @@ from ltr.data.processing import Box2SegProcessing
 from ltr.data.sampler import Box2SegSampler
 from ltr.models.box2seg import box2seg_net
 from ltr.models.loss.lovasz import LovaszSegLoss
-from ltr.trainers.tasks import NO_AUGMENTATION, Task
+from ltr.trainers.tasks import Task, crop_arguments
 
 
 def processing(settings, train: bool, normalization: str) -> Box2SegProcessing:
     """The setting's crop/augmentation pipeline with the backbone's ``normalization``."""
-    kwargs = dict(output_size=settings.output_size, search_area_factor=settings.search_area_factor,
-                  crop_mode=settings.crop_mode, scale_jitter=settings.scale_jitter,
-                  center_jitter=settings.center_jitter, p_grayscale=settings.p_grayscale, p_flip=settings.p_flip,
-                  brightness_jitter=settings.brightness_jitter, normalization=normalization)
-    if not train:
-        kwargs.update(NO_AUGMENTATION)
-    return Box2SegProcessing(**kwargs)
+    return Box2SegProcessing(**crop_arguments(settings, train, normalization))
 
 
 def sampler(settings, datasets: Sequence, weights: Sequence[float], samples: int, proc, seed: int

@@ -10,22 +10,18 @@ from ltr.data.processing import LWLProcessing
 from ltr.data.sampler import LWLSampler
 from ltr.models.loss.lovasz import LovaszSegLoss
 from ltr.models.lwl import lwl_net
-from ltr.trainers.tasks import NO_AUGMENTATION, Task
+from ltr.trainers.tasks import Task, crop_arguments
 
 
 def processing(settings, train: bool, normalization: str) -> LWLProcessing:
     """Train and test frames jittered with their own factors, rotated and scaled; validation keeps the
     crops and drops the randomness."""
-    kwargs = dict(output_size=settings.output_size, search_area_factor=settings.search_area_factor,
-                  crop_mode=settings.crop_mode, scale_jitter=settings.scale_jitter,
-                  center_jitter=settings.center_jitter, test_scale_jitter=settings.test_scale_jitter,
-                  test_center_jitter=settings.test_center_jitter, max_rotation=settings.max_rotation,
-                  max_scale=settings.max_scale, p_grayscale=settings.p_grayscale, p_flip=settings.p_flip,
-                  brightness_jitter=settings.brightness_jitter, normalization=normalization)
-    if not train:
-        kwargs.update(NO_AUGMENTATION, test_scale_jitter=0.0, test_center_jitter=0.0, max_rotation=0.0,
-                      max_scale=0.0)
-    return LWLProcessing(**kwargs)
+    if train:
+        extra = dict(test_scale_jitter=settings.test_scale_jitter, test_center_jitter=settings.test_center_jitter,
+                     max_rotation=settings.max_rotation, max_scale=settings.max_scale)
+    else:
+        extra = dict(test_scale_jitter=0.0, test_center_jitter=0.0, max_rotation=0.0, max_scale=0.0)
+    return LWLProcessing(**crop_arguments(settings, train, normalization), **extra)
 
 
 def sampler(settings, datasets: Sequence, weights: Sequence[float], samples: int, proc, seed: int) -> LWLSampler:

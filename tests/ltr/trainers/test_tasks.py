@@ -35,3 +35,25 @@ def test_an_unknown_task_is_a_configuration_error(tmp_path):
         find_task("nope")
     with pytest.raises(ConfigError, match="unknown task 'segment'"):
         build_trainer(tiny_settings(tmp_path, task="segment"))
+
+
+@pytest.mark.parametrize("task, configure", [("box2seg", "ltr.train_settings.box2seg.default"),
+                                             ("lwl", "ltr.train_settings.lwl.stage1")])
+def test_training_crops_follow_the_setting_and_validation_crops_drop_every_randomness(task, configure):
+    import importlib
+
+    from ltr.admin.settings import Settings
+
+    settings = Settings()
+    importlib.import_module(configure).configure(settings)
+    train = find_task(task).processing(settings, True, "imagenet")
+    val = find_task(task).processing(settings, False, "imagenet")
+    randomness = ["scale_jitter", "center_jitter", "p_grayscale", "p_flip", "brightness_jitter"]
+    if task == "lwl":
+        randomness += ["test_scale_jitter", "test_center_jitter", "max_rotation", "max_scale"]
+    for name in randomness:
+        assert getattr(train, name) == getattr(settings, name), name
+        assert getattr(val, name) == 0.0, name
+    for crop in (train, val):
+        assert (crop.output_size, crop.search_area_factor, crop.crop_mode, crop.normalization) == \
+            (tuple(settings.output_size), settings.search_area_factor, settings.crop_mode, "imagenet")
