@@ -1,7 +1,9 @@
 """Rung 4 of the multi-frame ladder: MultiFrameIterative (the shipped architecture) trained from the
 start with what rungs 2 and 3 showed separately: 64-d target features x_t, so one filter z cannot
 fit each frame on its own (``davis16_lite_multiframe_d64``), and box-encoding dropout 0.5, so the
-decoder cannot learn to ignore s_t and ŝ_t (``davis16_lite_boxdrop``)."""
+decoder cannot learn to ignore s_t and ŝ_t (``davis16_lite_boxdrop``). 20 epochs at the constant rate,
+the last 10 checkpoints kept: their average (``ltr/export_network.py``, stochastic weight averaging)
+is the network, since adjacent epochs differ by 2-3 held-out J."""
 from __future__ import annotations
 
 from ltr.train_settings.box2seg.davis16_lite import configure as configure_davis16_lite
@@ -12,3 +14,5 @@ def configure(settings) -> None:
     settings.description = "box2seg, 64-d target features and box-encoding dropout 0.5, shared DAVIS-2016, Lite0"
     settings.net_kwargs = dict(settings.net_kwargs, out_feature_dim=64)
     settings.box_encoding_dropout = 0.5
+    settings.num_epochs = 20
+    settings.keep_checkpoints = 10
