@@ -1,6 +1,7 @@
 """Training settings: a plain attribute bag filled by a train-setting module's ``configure``."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict
 
 from ltr.admin.environment import env_settings
@@ -29,3 +30,13 @@ class Settings:
         out = {k: convert(v) for k, v in vars(self).items() if k != "env"}
         out["env"] = {k: str(v) for k, v in vars(self.env).items()}
         return out
+
+
+def checkpoint_dir(settings: Settings, project_path: str) -> Path:
+    """Where training writes the checkpoints of the setting at ``project_path`` (``ltr/<module>/<setting>``)."""
+    return Path(settings.env.workspace_dir) / "checkpoints" / project_path
+
+
+def checkpoint_file(settings: Settings, project_path: str, net_type: str, epoch: int) -> Path:
+    """The checkpoint training writes for ``epoch`` of that setting: ``<NetType>_ep<epoch:04d>.pth.tar``."""
+    return checkpoint_dir(settings, project_path) / f"{net_type}_ep{epoch:04d}.pth.tar"

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from ltr.admin.environment import ConfigError
 from ltr.admin.loading import save_checkpoint, state_without_package_backbone, torch_load_legacy, unwrap
+from ltr.admin.settings import checkpoint_dir, checkpoint_file
 from ltr.admin.stats import AverageMeter
 from ltr.data.sampler import collate_stack_dim1
 from ltr.models.inference import InferenceRecord
@@ -106,7 +107,7 @@ class Trainer:
         self.replaced: List[str] = []  # this epoch's samples that were replaced (unreadable data), why
         self.annotation_problems: List[str] = []  # the bad annotations first met in this epoch
         self._reported: Set[str] = set()
-        self.checkpoint_dir = Path(settings.env.workspace_dir) / "checkpoints" / settings.project_path
+        self.checkpoint_dir = checkpoint_dir(settings, settings.project_path)
         self.net_type = type(unwrap(actor.net)).__name__
         self.writer = None
         if info.is_main and getattr(settings, "tensorboard", True):
@@ -120,7 +121,7 @@ class Trainer:
 
     def save(self, stats: Dict[str, float]) -> Path:
         """This epoch's checkpoint (without a package-provided backbone); then only the newest are kept."""
-        path = self.checkpoint_dir / f"{self.net_type}_ep{self.epoch:04d}.pth.tar"
+        path = checkpoint_file(self.settings, self.settings.project_path, self.net_type, self.epoch)
         save_checkpoint(path, self.actor.net, self.epoch, extra={
             "net": state_without_package_backbone(self.actor.net),
             "actor_type": type(self.actor).__name__, "optimizer": self.optimizer.state_dict(),

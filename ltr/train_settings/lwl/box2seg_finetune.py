@@ -15,18 +15,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Tuple
 
+from ltr.admin.settings import checkpoint_file
 from ltr.dataset.got10k import Got10k
 from ltr.dataset.lasot import Lasot
 from ltr.dataset.vos_base import dataset_root
 from ltr.train_settings.box2seg.default import train_datasets as vos_datasets
-from ltr.train_settings.lwl.stage2 import checkpoint_path, configure as configure_stage2
+from ltr.train_settings.lwl.stage2 import configure as configure_stage2
 
 OFFICIAL_STAGE2_FILE = "lwl_stage2.pth"
 
 
 def stage2_checkpoint(settings) -> Path:
     """Our stage-2 result if it exists, else the official weights; FileNotFoundError naming both."""
-    ours = checkpoint_path(settings, "stage2", 80)
+    ours = checkpoint_file(settings, "ltr/lwl/stage2", "LWTLNet", 80)
     official = Path(settings.env.pretrained_networks) / OFFICIAL_STAGE2_FILE
     for path in (ours, official):
         if path.is_file():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ltr.admin.settings import checkpoint_file
 from ltr.train_settings.lwl.stage1 import configure as configure_stage1
 
 STAGE2_LEARNING_RATES = {
@@ -21,15 +22,9 @@ STAGE2_LEARNING_RATES = {
 }
 
 
-def checkpoint_path(settings, setting: str, epoch: int) -> Path:
-    """Where ``python ltr/run_training.py lwl <setting>`` writes its checkpoint of ``epoch``."""
-    return (Path(settings.env.workspace_dir) / "checkpoints" / "ltr" / "lwl" / setting /
-            f"LWTLNet_ep{epoch:04d}.pth.tar")
-
-
 def stage1_checkpoint(settings) -> Path:
     """Stage 1's epoch-70 checkpoint; FileNotFoundError saying how to make it when it is missing."""
-    path = checkpoint_path(settings, "stage1", 70)
+    path = checkpoint_file(settings, "ltr/lwl/stage1", "LWTLNet", 70)
     if not path.is_file():
         raise FileNotFoundError(f"lwl stage2 starts from stage 1's final checkpoint {path}, which does not exist: "
                                 "run `python ltr/run_training.py lwl stage1` first (same workspace)")

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tiny import tiny_lwl_settings  # noqa: E402
 
 from ltr.admin.loading import load_network, save_checkpoint, torch_load_legacy  # noqa: E402
+from ltr.admin.settings import checkpoint_file  # noqa: E402
 from ltr.data.image_loader import imread_indexed  # noqa: E402
 from ltr.dataset.got10k import Got10k  # noqa: E402
 from ltr.dataset.lasot import Lasot  # noqa: E402
@@ -85,7 +86,7 @@ def test_finetune_on_pseudo_mask_folders_starts_from_stage2_and_learns_on_held_o
                                  val_datasets=held_out_datasets(tracking_data))
     torch.manual_seed(5)
     stage2 = steepest_descent_resnet50(**settings.net_kwargs)
-    save_checkpoint(box2seg_finetune.checkpoint_path(settings, "stage2", 80), stage2, epoch=80)
+    save_checkpoint(checkpoint_file(settings, "ltr/lwl/stage2", "LWTLNet", 80), stage2, epoch=80)
 
     trainer = build_trainer(settings)
     net = trainer.actor.net
