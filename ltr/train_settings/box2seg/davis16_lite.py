@@ -1,6 +1,6 @@
-"""The shipped network (``pytracking/networks/box2seg_lite0.pth.tar``): ``davis16_cpu`` on a frozen
-ImageNet EfficientNet-Lite0 (weights from its pip package), narrower heads (256-d target features,
-decoder width 32) and 320x192 crops of 3x the box, 6 epochs of 100 iterations at a constant rate
+"""The CPU recipe the shipped network's setting (``davis16_lite_d64_boxdrop``) builds on: ``davis16_cpu``
+on a frozen ImageNet EfficientNet-Lite0 (weights from its pip package), narrower heads (256-d target
+features, decoder width 32) and 320x192 crops of 3x the box, 6 epochs of 100 iterations at a constant rate
 (the CPU budget ends before a decay would pay). ~1 h on two idle CPU cores; everything else as
 ``davis16`` (24 train / 6 held-out sequences)."""
 from __future__ import annotations

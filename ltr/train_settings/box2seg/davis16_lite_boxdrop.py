@@ -1,24 +1,29 @@
-"""Rung 3 of the multi-frame ladder: the shipped network (``davis16_lite``, epoch 6) trained 200 more
-iterations with box-encoding dropout: m_t is zeroed for half of the sequences, so the decoder has to
-segment them from the aggregated scores s_t and ŝ_t alone and cannot keep ignoring S."""
+"""Rung 3 of the multi-frame ladder: ``davis16_lite``'s epoch-6 network (256-d x_t; it does not use S)
+trained 200 more iterations with box-encoding dropout: m_t is zeroed for half of the sequences, so the
+decoder has to segment them from the aggregated scores s_t and ŝ_t alone and cannot keep ignoring S.
+
+    python ltr/run_training.py box2seg davis16_lite && python ltr/run_training.py box2seg davis16_lite_boxdrop
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
+from ltr.admin.settings import checkpoint_file
 from ltr.train_settings.box2seg.davis16_lite import configure as configure_davis16_lite
 
-SHIPPED = Path(__file__).resolve().parents[3] / "pytracking" / "networks" / "box2seg_lite0.pth.tar"
 
-
-def shipped_network(settings) -> str:
-    if not SHIPPED.is_file():
-        raise FileNotFoundError(f"the shipped network {SHIPPED} is missing")
-    return str(SHIPPED)
+def davis16_lite_network(settings) -> Path:
+    """``davis16_lite``'s last checkpoint; FileNotFoundError saying how to make it when it is missing."""
+    path = checkpoint_file(settings, "ltr/box2seg/davis16_lite", "Box2SegNet", 6)
+    if not path.is_file():
+        raise FileNotFoundError(f"davis16_lite_boxdrop starts from {path}, which does not exist: "
+                                "run `python ltr/run_training.py box2seg davis16_lite` first (same workspace)")
+    return path
 
 
 def configure(settings) -> None:
     configure_davis16_lite(settings)
-    settings.description = "box2seg: the shipped davis16_lite network fine-tuned with box-encoding dropout 0.5"
-    settings.init_checkpoint = shipped_network
+    settings.description = "box2seg: the davis16_lite network fine-tuned with box-encoding dropout 0.5"
+    settings.init_checkpoint = davis16_lite_network
     settings.box_encoding_dropout = 0.5
     settings.num_epochs = 2

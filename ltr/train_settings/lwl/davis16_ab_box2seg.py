@@ -2,7 +2,9 @@
 pseudo-masks the annotation tool wrote; everything else as ``davis16_a``.
 
 Write the masks first (``settings.pseudo_mask_dir``, default <workspace>/annotations/davis16_b), with
-the shipped box2seg network (T = 3 windows: T = 9 gives the same J with it and costs three times more):
+the shipped box2seg network and T = 3 windows (the README's table was made with ``box2seg davis16_lite``'s
+epoch 6: add ``--weights <workspace>/checkpoints/ltr/box2seg/davis16_lite/Box2SegNet_ep0006.pth.tar``
+to repeat it):
 
     python pytracking/annotate/run.py davis --year 2016 --split train --resolution 240p --root <davis16_dir> \\
         --num-frames 3 --out <workspace>/annotations/davis16_b --sequences <SPLIT_B>

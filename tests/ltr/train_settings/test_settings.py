@@ -81,7 +81,7 @@ VARIANTS = {
     "davis16_lite_singleimage": ("davis16_lite", {"net_kwargs": {"variant": "SingleImage"}}),
     "davis16_lite_multiframe": ("davis16_lite", {"net_kwargs": {"variant": "MultiFrame"}}),  # the ladder
     "davis16_lite_multiframe_d64": ("davis16_lite_multiframe", {"net_kwargs": {"out_feature_dim": 64}}),
-    "davis16_lite_boxdrop": ("davis16_lite", {"init_checkpoint": davis16_lite_boxdrop.shipped_network,
+    "davis16_lite_boxdrop": ("davis16_lite", {"init_checkpoint": davis16_lite_boxdrop.davis16_lite_network,
                                               "box_encoding_dropout": 0.5, "num_epochs": 2}),
     "davis16_lite_d64_boxdrop": ("davis16_lite", {"net_kwargs": {"out_feature_dim": 64},
                                                   "box_encoding_dropout": 0.5, "num_epochs": 20,
@@ -170,3 +170,14 @@ def test_default_loss_is_lovasz_on_the_initial_and_the_refined_mask():
     assert loss(wrong, exact) == pytest.approx(s.loss_weight * one_minus_iou, rel=1e-5)
     assert loss(exact, wrong) == pytest.approx(s.loss_weight * one_minus_iou, rel=1e-5)
     assert loss(wrong, wrong) == pytest.approx(2 * s.loss_weight * one_minus_iou, rel=1e-5)
+
+
+def test_rung_3_starts_from_davis16_lite_epoch_6_and_says_how_to_make_it(tmp_path):
+    settings = configured("davis16_lite_boxdrop")
+    settings.env.workspace_dir = str(tmp_path)
+    with pytest.raises(FileNotFoundError, match="run `python ltr/run_training.py box2seg davis16_lite` first"):
+        settings.init_checkpoint(settings)
+    made = tmp_path / "checkpoints" / "ltr" / "box2seg" / "davis16_lite" / "Box2SegNet_ep0006.pth.tar"
+    made.parent.mkdir(parents=True)
+    made.touch()
+    assert settings.init_checkpoint(settings) == made
