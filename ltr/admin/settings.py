@@ -40,3 +40,13 @@ def checkpoint_dir(settings: Settings, project_path: str) -> Path:
 def checkpoint_file(settings: Settings, project_path: str, net_type: str, epoch: int) -> Path:
     """The checkpoint training writes for ``epoch`` of that setting: ``<NetType>_ep<epoch:04d>.pth.tar``."""
     return checkpoint_dir(settings, project_path) / f"{net_type}_ep{epoch:04d}.pth.tar"
+
+
+def earlier_checkpoint(settings: Settings, module: str, setting: str, net_type: str, epoch: int) -> Path:
+    """The checkpoint of another setting's run that this one starts from; FileNotFoundError naming it
+    and the command that makes it."""
+    path = checkpoint_file(settings, f"ltr/{module}/{setting}", net_type, epoch)
+    if not path.is_file():
+        raise FileNotFoundError(f"this setting starts from {path}, which does not exist: "
+                                f"run `python ltr/run_training.py {module} {setting}` first (same workspace)")
+    return path

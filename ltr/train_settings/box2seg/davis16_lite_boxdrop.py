@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ltr.admin.settings import checkpoint_file
+from ltr.admin.settings import earlier_checkpoint
 from ltr.train_settings.box2seg.davis16_lite import configure as configure_davis16_lite
 
 
 def davis16_lite_network(settings) -> Path:
-    """``davis16_lite``'s last checkpoint; FileNotFoundError saying how to make it when it is missing."""
-    path = checkpoint_file(settings, "ltr/box2seg/davis16_lite", "Box2SegNet", 6)
-    if not path.is_file():
-        raise FileNotFoundError(f"davis16_lite_boxdrop starts from {path}, which does not exist: "
-                                "run `python ltr/run_training.py box2seg davis16_lite` first (same workspace)")
-    return path
+    """``davis16_lite``'s last checkpoint."""
+    return earlier_checkpoint(settings, "box2seg", "davis16_lite", "Box2SegNet", 6)
 
 
 def configure(settings) -> None:

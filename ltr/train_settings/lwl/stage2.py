@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ltr.admin.settings import checkpoint_file
+from ltr.admin.settings import earlier_checkpoint
 from ltr.train_settings.lwl.stage1 import configure as configure_stage1
 
 STAGE2_LEARNING_RATES = {
@@ -23,12 +23,8 @@ STAGE2_LEARNING_RATES = {
 
 
 def stage1_checkpoint(settings) -> Path:
-    """Stage 1's epoch-70 checkpoint; FileNotFoundError saying how to make it when it is missing."""
-    path = checkpoint_file(settings, "ltr/lwl/stage1", "LWTLNet", 70)
-    if not path.is_file():
-        raise FileNotFoundError(f"lwl stage2 starts from stage 1's final checkpoint {path}, which does not exist: "
-                                "run `python ltr/run_training.py lwl stage1` first (same workspace)")
-    return path
+    """Stage 1's epoch-70 checkpoint."""
+    return earlier_checkpoint(settings, "lwl", "stage1", "LWTLNet", 70)
 
 
 def configure(settings) -> None:
