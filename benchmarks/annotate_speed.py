@@ -1,7 +1,8 @@
 """Annotation speed, side by side in one run: exact mode (GEMM solver), the official maths (the same
 inference with the double-backward solver), fast mode and exact mode with one-frame windows (T=1);
-the backbone-only bound and each mode's
-ratio to it; a per-stage time split; S alone per window (both solvers, with the difference of their
+the backbone-only bound and each mode's ratio to it; each mode's GFLOP per frame (convolutions and
+matrix products) and the ratio it could reach at most if they all ran at this device's large-GEMM
+rate; a per-stage time split; S alone per window (both solvers, with the difference of their
 outputs); peak memory. Optionally J of exact vs fast mode on the shared DAVIS sequences.
 
     python benchmarks/annotate_speed.py                  # CPU: EfficientNet-Lite0 net, 192x320 crops, 12 frames, Δ=1
@@ -25,13 +26,14 @@ import sys
 import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from stages import (CONFIGS, StageTimer, box2seg_stages, device_name, peak_memory_mib,
                     reset_peak_memory, split_rows, table, timed, use_device)
@@ -98,6 +100,21 @@ def host_stages(seq: VideoSequence, settings: AnnotateSettings, stride: int, dev
         for i, mask in enumerate(masks):
             write_mask(out / f"{i:05d}.png", mask)
     return dict(timer.seconds)
+
+
+def gemm_gflops(device: torch.device, dtype: torch.dtype) -> float:
+    """This device's matrix-product rate (GFLOP/s, best of 5) on 2048x2048 ``dtype`` matrices."""
+    a, b = (torch.randn(2048, 2048, device=device).to(dtype) for _ in range(2))
+    a @ b
+    return 2 * 2048 ** 3 / min(timed(lambda: a @ b, device) for _ in range(5)) / 1e9
+
+
+def gflop(fn: Callable[[], object]) -> float:
+    """GFLOP of the convolutions and matrix products ``fn`` runs (PyTorch's FLOP counter; element-wise work,
+    pooling and resizing uncounted)."""
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops() / 1e9
 
 
 def s_per_window(net: Box2SegNet, annotator: Annotator, frames: List[PreparedFrame], batch: int
@@ -169,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iters", type=int, default=15)
     p.add_argument("--batch-windows", type=int, default=4)
     p.add_argument("--bf16", action="store_true")
-    p.add_argument("--repeats", type=int, default=1, help="headline runs per mode, interleaved; the fastest counts")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="headline runs per mode and of the bound, interleaved; the fastest counts")
     p.add_argument("--sequence", default="bear", help="DAVIS-2016 sequence")
     p.add_argument("--synthetic", action="store_true", help="use a generated sequence")
     p.add_argument("--weights", help="a checkpoint (default: random init of --config)")
@@ -228,14 +246,22 @@ def main(argv: List[str] = None) -> int:
             for start in range(0, len(crops), batch):
                 exact.backbone(crops[start:start + batch])
 
-        seconds: Dict[str, float] = {"backbone only (bound)": timed(backbone, device)}
+        backbone()
+        seconds: Dict[str, float] = {}
         peaks: Dict[str, float] = {}
         for _ in range(args.repeats):
+            s = timed(backbone, device)
+            seconds["backbone only (bound)"] = min(seconds.get("backbone only (bound)", s), s)
             for mode, annotator in annotators.items():
                 reset_peak_memory(device)
                 s = timed(lambda: list(annotator.annotate(seq)), device)
                 seconds[mode] = min(seconds.get(mode, s), s)
                 peaks[mode] = peak_memory_mib(device)
+        # the FLOP counter cannot follow the official maths' autograd.grad; it does exact mode's products and more
+        work = {"backbone only (bound)": gflop(backbone) / len(seq),
+                **{mode: gflop(lambda: list(annotator.annotate(seq))) / len(seq)
+                   for mode, annotator in annotators.items() if annotator.settings.solver == "gemm"}}
+        peak_rate = gemm_gflops(device, torch.bfloat16 if settings.bf16 else torch.float32)
         splits: Dict[str, Dict[str, float]] = {}
         host = host_stages(seq, settings, net.target_stride, device, Path(tmp))
         for mode, annotator in annotators.items():
@@ -252,11 +278,18 @@ def main(argv: List[str] = None) -> int:
     print(f"{seq.name}: {n} frames, {config}, crop {settings.crop_size[0]}x{settings.crop_size[1]}, "
           f"T={settings.num_frames}, Δ={settings.interval}, {settings.iters} iterations, "
           f"{settings.batch_windows} windows per batch, bf16={settings.bf16}, on {result['device']}")
-    print(table(["mode", "seconds", "frames/s", "x bound", "x exact", "peak MiB"],
-                [[m, s, fps[m], fps[m] / bound, fps[m] / fps["exact"], peaks.get(m, "-")] for m, s in seconds.items()]))
+    print(table(["mode", "seconds", "frames/s", "x bound", "x exact", "peak MiB", "GFLOP/frame", "GFLOP/s",
+                 "x bound at most"],
+                [[m, s, fps[m], fps[m] / bound, fps[m] / fps["exact"], peaks.get(m, "-"),
+                  *([work[m], work[m] * fps[m], peak_rate / work[m] / bound] if m in work else ["-"] * 3)]
+                 for m, s in seconds.items()]))
+    print(f"(x bound at most: if every counted FLOP ran at this device's 2048x2048 GEMM rate, {peak_rate:.0f} GFLOP/s, "
+          "and nothing else took time)")
     print("\nper-stage split (seconds; load/crop/paste/write timed apart, one frame after another)")
     print(table(["stage", *splits, "share (exact)"], split_rows(splits, STAGES)))
     print("\nS alone: " + ", ".join(f"{k} {v:.4g}" for k, v in result["S per window"].items()))
+    result.update(gflop_per_frame=work, gemm_gflop_per_second=peak_rate,
+                  ratio_to_bound_at_most={m: peak_rate / work[m] / bound for m in work})
     result.update(frames=n, sequence=seq.name, seconds=seconds, frames_per_second=fps, peak_memory_mib=peaks,
                   split_seconds=splits)
     if args.davis_j:

@@ -33,6 +33,9 @@ def test_annotate_speed(tmp_path, davis16_root):
     assert s["S ms/window, gemm"] > 0 and s["S ms/window, double_backward"] > 0
     assert s["S max |difference| / max |s|"] < 1e-4  # the two solvers agree
     assert result["sequence"] == "bear" and "x bound" in result["stdout"] and "share (exact)" in result["stdout"]
+    work = result["gflop_per_frame"]  # exact decodes T + 1 times per frame, T=1 twice, the bound never
+    assert work["exact"] > work["T=1"] > work["backbone only (bound)"] > 0 and result["gemm_gflop_per_second"] > 0
+    assert set(result["ratio_to_bound_at_most"]) == set(modes) - {"official maths"}  # autograd.grad: uncounted
 
 
 def test_train_speed(tmp_path):

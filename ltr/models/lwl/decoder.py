@@ -19,6 +19,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ltr.models.layers.resize import bicubic_resize, conv_of_bicubic_resize
+
 LEVEL_WIDTH_MULTIPLIER = {"layer1": 1, "layer2": 2, "layer3": 2, "layer4": 4}
 
 
@@ -111,7 +113,8 @@ class CAB(nn.Module):
 
 
 class Upsampler(nn.Module):
-    """Bicubic x2, conv+relu, bicubic to the image size, conv to one logit channel."""
+    """Bicubic x2, conv+relu, bicubic to the image size, conv to one logit channel. The resizes run as
+    matrix products and the last convolution before the last resize (``ltr.models.layers.resize``)."""
 
     def __init__(self, in_channels: int = 64):
         super().__init__()
@@ -119,10 +122,8 @@ class Upsampler(nn.Module):
         self.conv2 = conv(in_channels // 2, 1, 3)
 
     def forward(self, x: torch.Tensor, image_size: Sequence[int]) -> torch.Tensor:
-        x = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
-        x = F.relu(self.conv1(x))
-        x = F.interpolate(x, size=tuple(image_size), mode="bicubic", align_corners=False)
-        return self.conv2(x)
+        x = F.relu(self.conv1(bicubic_resize(x, (2 * x.shape[-2], 2 * x.shape[-1]))))
+        return conv_of_bicubic_resize(x, self.conv2, image_size)
 
 
 class LWTLDecoder(nn.Module):
