@@ -1,15 +1,22 @@
-"""Applying per-sequence filters to feature maps: s_t = x_t * z, directly and in the GEMM form.
+"""Applying per-sequence filters to feature maps: s_t = x_t * z, directly and in the stacked forms.
 
-GEMM form. Stack each sequence's frames top to bottom with ``fs // 2`` zero rows after each frame
-(``FrameStack``, data (S, C, L)). A fs x fs correlation with K filters and its adjoint are then one
-batched matmul per sequence over all its frames:
+Stack each sequence's frames top to bottom with ``fs // 2`` zero rows after each frame (``FrameStack``,
+data (S, C, L)); the zero rows keep shifts from crossing frames, as the zero padding of a per-frame
+convolution does. A fs x fs correlation with K filters over all frames, and its adjoint in the
+filter, then take one operation per batch, without autograd, in one of two forms:
+
+GEMM form, where gradients are recorded (training through S):
 
     x * z  = fold(Z X)           Z = ``filter_to_gemm(z)`` (S, K·fs², C): z with its kernel flipped
     x ⋆ a  = unfold(a) Xᵀ        in the same (S, K·fs², C) layout (``filter_from_gemm`` turns it back)
 
 The fs² shifts act on the K-channel maps (unfold / fold), never on the C-channel features: no
-fs²-times larger unfolded copy of x is made, and every product reads x once. The zero rows keep
-shifts from crossing frames, as the zero padding of a per-frame convolution does.
+fs²-times larger unfolded copy of x is made, every product reads x once, and the backward is batched
+matmuls too (a convolution's would hold a weight-gradient kernel the size of a whole map).
+
+Convolution form, where no gradient is recorded (inference): x * z is one convolution grouped by
+sequence, x ⋆ a its weight gradient (``torch.nn.grad.conv2d_weight``). oneDNN runs these 3x (64-d x)
+to 1.5x (256-d) faster than the GEMM form on a CPU.
 """
 from __future__ import annotations
 
@@ -37,7 +44,7 @@ def apply_filter(feat: torch.Tensor, filt: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class FrameStack:
-    """Maps of F frames of S sequences in the GEMM form's layout: per sequence, the frames stacked
+    """Maps of F frames of S sequences in the stacked forms' layout: per sequence, the frames stacked
     top to bottom with ``gap`` zero rows after each, flattened: ``data`` (S, C, F·(h+gap)·w)."""
 
     data: torch.Tensor
@@ -82,17 +89,31 @@ def filter_from_gemm(mat: torch.Tensor, filter_size: int) -> torch.Tensor:
     return mat.view(n_seq, rows // filter_size ** 2, filter_size, filter_size, c).permute(0, 1, 4, 2, 3).flip(-2, -1)
 
 
+def _stacked_image(stack: FrameStack, data: torch.Tensor) -> torch.Tensor:
+    """Maps (S,K,L) in ``stack``'s layout as one image (1, S·K, canvas) for a convolution grouped by sequence."""
+    return data.reshape(1, -1, *stack.canvas)
+
+
 def apply_filter_stacked(stack: FrameStack, filt: torch.Tensor) -> torch.Tensor:
-    """x * z in the GEMM form: stacked features, filters (S,K,C,fs,fs) -> scores (S,K,L); the values in
-    the gaps are meaningless (``FrameStack.unstack`` drops them, residual weights are zero there)."""
-    fs = filt.shape[-1]
-    out = F.fold(torch.bmm(filter_to_gemm(filt), stack.data), stack.canvas, fs, padding=fs // 2)
-    return out.view(filt.shape[0], filt.shape[1], -1)
+    """x * z on stacked features, filters (S,K,C,fs,fs) -> scores (S,K,L); the values in the gaps are
+    meaningless (``FrameStack.unstack`` drops them, residual weights are zero there)."""
+    n_seq, k, c, fs = filt.shape[0], filt.shape[1], filt.shape[2], filt.shape[-1]
+    if torch.is_grad_enabled():
+        out = F.fold(torch.bmm(filter_to_gemm(filt), stack.data), stack.canvas, fs, padding=fs // 2)
+    else:
+        out = F.conv2d(_stacked_image(stack, stack.data), filt.reshape(n_seq * k, c, fs, fs), padding=fs // 2,
+                       groups=n_seq)
+    return out.view(n_seq, k, -1)
 
 
 def correlate_stacked(stack: FrameStack, activation: torch.Tensor, filter_size: int) -> torch.Tensor:
     """The adjoint of ``apply_filter_stacked`` in the filter: sum_t x_t ⋆ a_t for activations (S,K,L) that
     are zero in the gaps -> (S,K,C,fs,fs). This is J^T r's data part."""
     n_seq, k = activation.shape[:2]
-    cols = F.unfold(activation.view(n_seq, k, *stack.canvas), filter_size, padding=filter_size // 2)
-    return filter_from_gemm(torch.bmm(cols, stack.data.transpose(1, 2)), filter_size)
+    if torch.is_grad_enabled():
+        cols = F.unfold(activation.view(n_seq, k, *stack.canvas), filter_size, padding=filter_size // 2)
+        return filter_from_gemm(torch.bmm(cols, stack.data.transpose(1, 2)), filter_size)
+    c = stack.data.shape[1]
+    grad = torch.nn.grad.conv2d_weight(_stacked_image(stack, stack.data), (n_seq * k, c, filter_size, filter_size),
+                                       _stacked_image(stack, activation), padding=filter_size // 2, groups=n_seq)
+    return grad.view(n_seq, k, c, filter_size, filter_size)

@@ -3,7 +3,8 @@
 Its squared norm is the paper's objective (2b), sum_t ||w_t (x_t * z − e_t)||² + λ²||z||²
 (λ = ``filter_reg`` enters squared). ``forward`` is the official residual (the steepest-descent
 solver differentiates it twice); the residual is affine in z, so ``linear_operator`` also gives its
-Jacobian products in GEMM form (``StackedResidual``): the same maths as batched matmuls.
+Jacobian products on stacked frames (``StackedResidual``, ``ltr.models.layers.filter``): the same maths
+without autograd.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ class LWTLResidual(nn.Module):
     def linear_operator(self, meta_parameter: List[torch.Tensor], feat: torch.Tensor, label: torch.Tensor,
                         sample_weight: Optional[torch.Tensor] = None,
                         feat_stack: Optional[FrameStack] = None) -> "StackedResidual":
-        """This residual for fixed (x, e, w) in GEMM form; ``feat_stack``: x already stacked (reused)."""
+        """This residual for fixed (x, e, w) on stacked frames; ``feat_stack``: x already stacked (reused)."""
         filt = meta_parameter[0]
         if feat.dim() == 4:
             feat = feat.unsqueeze(1)
@@ -66,7 +67,7 @@ class LWTLResidual(nn.Module):
 
 
 class StackedResidual:
-    """r(z) = J z − b of ``LWTLResidual`` for fixed features, labels and weights, in GEMM form.
+    """r(z) = J z − b of ``LWTLResidual`` for fixed features, labels and weights, on stacked frames.
 
     Residuals are sequence-first: [data (S,K,L) in the ``FrameStack`` layout, zero in its gaps because
     the weights are; regulariser (S, K·C·fs²)]. ``numel`` counts the official residual's elements.

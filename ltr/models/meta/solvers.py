@@ -3,7 +3,7 @@ them quickly)."""
 from __future__ import annotations
 
 SOLVERS = ("gemm", "double_backward")
-DEFAULT_SOLVER = "gemm"  # batched matmuls; "double_backward" is the official maths, slower
+DEFAULT_SOLVER = "gemm"  # closed-form products, no autograd; "double_backward" is the official maths
 
 
 def check_solver(solver: str) -> str:

@@ -6,8 +6,9 @@ optimiser (and learns the regulariser inside the residual). Two solvers, the sam
 
 - ``"double_backward"``, the official maths: J^T r and J g by differentiating the residual twice.
 - ``"gemm"`` (default): the residual module's ``linear_operator`` gives J^T r and J g in closed form
-  as batched matmuls; since the residual is affine, r(z - αg) = r(z) - α J g updates it without
-  recomputing it. Two matmuls per iteration instead of a convolution and its double backward.
+  (batched matmuls where gradients are recorded, convolutions where not: ``ltr.models.layers.filter``);
+  since the residual is affine, r(z - αg) = r(z) - α J g updates it without recomputing it. Two
+  products per iteration instead of a convolution and its double backward.
 """
 from __future__ import annotations
 

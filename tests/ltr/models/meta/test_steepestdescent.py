@@ -1,6 +1,7 @@
 """The aggregation S's solver: every step lowers objective (2b); run long it reaches the
 closed-form least-squares filter; the GEMM solver gives the official double backward's iterates,
-losses, outputs and gradients (float64 and float32); its backward runs no convolution."""
+losses, outputs and gradients (float64 and float32), also in inference mode; its backward runs no
+convolution."""
 import pytest
 import torch
 
@@ -84,6 +85,19 @@ def test_gemm_equals_double_backward_float32():
         torch.testing.assert_close(gemm[key], official[key], rtol=1e-4, atol=1e-5, msg=key)
     for a, b in zip(gemm["grads"], official["grads"]):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_gemm_equals_double_backward_in_inference_mode():
+    """As annotation runs them: the GEMM solver under inference mode (its products then take the convolution
+    form), the official one under no_grad."""
+    x, e, w = small_problem(seed=7)
+    s = aggregation(num_iter=15)
+    with torch.no_grad():
+        official, z_official = s(x, e, w, solver="double_backward")
+    with torch.inference_mode():
+        gemm, z_gemm = s(x, e, w, solver="gemm")
+    torch.testing.assert_close(z_gemm, z_official, rtol=0, atol=1e-10)
+    torch.testing.assert_close(gemm, official, rtol=0, atol=1e-10)
 
 
 def test_aggregation_output_is_the_same_with_either_solver():
