@@ -1,4 +1,4 @@
-"""Annotation speed, side by side in one run: exact mode (GEMM solver), the official maths (the same
+"""Annotation speed, side by side in one run: exact mode (default solver), the official maths (the same
 inference with the double-backward solver), fast mode and exact mode with one-frame windows (T=1);
 the backbone-only bound and each mode's ratio to it; each mode's GFLOP per frame (convolutions and
 matrix products) and the ratio it could reach at most if they all ran at this device's large-GEMM

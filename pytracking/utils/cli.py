@@ -164,8 +164,9 @@ def add_mode_arguments(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup
                         "large T; on short sequences exact mode, which segments windows of the same frames once, "
                         "costs as much); masks differ slightly from the paper's inference (README, Speed)")
     p.add_argument("--solver", choices=SOLVERS,
-                   help="steepest descent of S: batched matmuls or the official double backward (the same maths, "
-                        f"slower; default: what the checkpoint was trained with, else {DEFAULT_SOLVER})")
+                   help="steepest descent of S: closed-form products without autograd, or the official double "
+                        "backward (the same maths, about 2x slower per window on a CPU; default: what the checkpoint "
+                        f"was trained with, else {DEFAULT_SOLVER})")
 
 
 def add_inference_arguments(p: argparse.ArgumentParser, interval_default: str) -> argparse._ArgumentGroup:
