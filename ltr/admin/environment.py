@@ -14,6 +14,7 @@ from typing import Callable, Dict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "BOX2SEG_"
+LOCAL_FILE = REPO_ROOT / "ltr" / "admin" / "local.py"
 
 
 class ConfigError(ValueError):
@@ -54,6 +55,13 @@ class EnvironmentSettings:
         return "EnvironmentSettings(%s)" % ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
 
 
+def shared_davis16_dir() -> str:
+    """The shared DAVIS-2016 copy beside the checkout (``../shared/data/davis2016-train``), or '' when
+    absent: a fresh clone next to it runs the ``davis16_heldout`` examples without editing a local file."""
+    root = REPO_ROOT.parent / "shared" / "data" / "davis2016-train"
+    return str(root) if root.is_dir() else ""
+
+
 def write_local_file(path: Path, defaults: Dict[str, str], doc: str) -> None:
     """Write a ``local.py`` whose ``local_values()`` returns ``defaults`` (an editable template)."""
     lines = [f'"""{doc} Edit freely; BOX2SEG_<NAME> environment variables override these."""', "",
@@ -67,11 +75,14 @@ def write_local_file(path: Path, defaults: Dict[str, str], doc: str) -> None:
 
 
 def load_local(module: str, path: Path, defaults: Callable[[], Dict[str, str]], doc: str) -> EnvironmentSettings:
-    """Read ``module`` (a generated local.py), creating it from ``defaults`` when missing."""
+    """Read ``module`` (a generated local.py), creating it from ``defaults`` when missing; a new file
+    points ``davis16_dir`` at the shared DAVIS-2016 copy when there is one."""
     values = defaults()
     try:
         local = importlib.import_module(module)
     except ImportError:
+        if "davis16_dir" in values and not values["davis16_dir"]:
+            values["davis16_dir"] = shared_davis16_dir()
         try:
             write_local_file(path, values, doc)
             warnings.warn(f"{path} did not exist; wrote it with default paths. Edit it to point at your data.")
@@ -84,5 +95,4 @@ def load_local(module: str, path: Path, defaults: Callable[[], Dict[str, str]], 
 
 def env_settings() -> EnvironmentSettings:
     """The LTR environment (workspace, dataset roots, pretrained weights)."""
-    return load_local("ltr.admin.local", REPO_ROOT / "ltr" / "admin" / "local.py", ltr_defaults,
-                      "Paths for training (ltr).")
+    return load_local("ltr.admin.local", LOCAL_FILE, ltr_defaults, "Paths for training (ltr).")

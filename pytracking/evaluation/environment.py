@@ -6,6 +6,8 @@ from typing import Dict
 
 from ltr.admin.environment import ENV_PREFIX, REPO_ROOT, EnvironmentSettings, load_local
 
+LOCAL_FILE = REPO_ROOT / "pytracking" / "evaluation" / "local.py"
+
 
 def pytracking_defaults() -> Dict[str, str]:
     """Default pytracking paths; '' means 'not configured'."""
@@ -28,5 +30,5 @@ def pytracking_defaults() -> Dict[str, str]:
 
 def env_settings() -> EnvironmentSettings:
     """The pytracking environment (results, networks, dataset roots)."""
-    return load_local("pytracking.evaluation.local", REPO_ROOT / "pytracking" / "evaluation" / "local.py",
-                      pytracking_defaults, "Paths for evaluation and annotation (pytracking).")
+    return load_local("pytracking.evaluation.local", LOCAL_FILE, pytracking_defaults,
+                      "Paths for evaluation and annotation (pytracking).")

@@ -1,0 +1,56 @@
+"""Generated local files: a fresh one finds the shared DAVIS-2016 copy beside the checkout; an existing
+one is read as it is."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from ltr.admin import environment
+
+
+def _defaults() -> Dict[str, str]:
+    return {"workspace_dir": "ws", "davis16_dir": "", "lasot_dir": ""}
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkout at tmp_path/repo, with no local file yet and no BOX2SEG_ overrides of its fields."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.setattr(environment, "REPO_ROOT", repo)
+    for name in _defaults():
+        monkeypatch.delenv(environment.ENV_PREFIX + name.upper(), raising=False)
+    return repo
+
+
+def _load(checkout: Path, module: str) -> environment.EnvironmentSettings:
+    with pytest.warns(UserWarning, match="did not exist"):
+        return environment.load_local(module, checkout / "local.py", _defaults, "Test paths.")
+
+
+def test_new_local_file_points_at_shared_davis16(checkout: Path) -> None:
+    shared = checkout.parent / "shared" / "data" / "davis2016-train"
+    shared.mkdir(parents=True)
+    settings = _load(checkout, "box2seg_test_absent_local_a")
+    assert settings.davis16_dir == str(shared)
+    assert settings.lasot_dir == ""
+    assert f"'davis16_dir': {str(shared)!r}" in (checkout / "local.py").read_text()
+
+
+def test_new_local_file_without_shared_copy_leaves_davis16_empty(checkout: Path) -> None:
+    settings = _load(checkout, "box2seg_test_absent_local_b")
+    assert settings.davis16_dir == ""
+    assert "'davis16_dir': ''" in (checkout / "local.py").read_text()
+
+
+def test_existing_local_file_is_not_filled_in(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (checkout.parent / "shared" / "data" / "davis2016-train").mkdir(parents=True)
+    module = "box2seg_test_existing_local"
+    environment.write_local_file(checkout / f"{module}.py", _defaults(), "Test paths.")
+    monkeypatch.syspath_prepend(str(checkout))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    settings = environment.load_local(module, checkout / f"{module}.py", _defaults, "Test paths.")
+    assert settings.davis16_dir == ""
