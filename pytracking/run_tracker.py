@@ -36,9 +36,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
-from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,
+from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
                                   add_device_arguments, add_protocol_argument, find_network, load_checked,
-                                  load_weights, log, pick_device, set_threads, usage_error)
+                                  load_weights, pick_device, set_threads, usage_error)
 from pytracking.tracker import get_tracker_class, tracker_names
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout,
-                            log=log)
+                            Progress(len(sequences), f"[{args.tracker}] {layout.results_dir.name}"))
     except KeyboardInterrupt:
         print(f"\n[{args.tracker}] interrupted; run the same command again to continue (sequences with results are "
               f"skipped). Results so far: {layout.results_dir}", file=sys.stderr)

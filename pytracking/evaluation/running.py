@@ -38,7 +38,7 @@ from pytracking.evaluation.arguments import MODES
 from pytracking.evaluation.box2seg_method import Box2Seg
 from pytracking.evaluation.environment import env_settings
 from pytracking.tracker.base import Tracker, soft_aggregate
-from pytracking.utils.cli import progress_bar
+from pytracking.utils.cli import Progress
 
 # run.json fields that must match for results to be resumed in the same folder
 RUN_IDENTITY = ("tracker", "parameters", "mode", "network", "box2seg", "objects")
@@ -126,9 +126,10 @@ def _write_rows(path: Path, rows: np.ndarray, fmt: str) -> None:
 
 
 def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask: InitialMask, layout: ResultLayout,
-                   progress: bool = True) -> Dict[str, Any]:
-    """Track one sequence and write its results; returns a record (frames, timing, problems: the
-    sequence's bad annotations, then its unreadable frames). Raises SequenceFailure when it cannot be started."""
+                   progress: Progress) -> Dict[str, Any]:
+    """Track one sequence and write its results, counting its frames in ``progress``; returns a record
+    (frames, timing, problems: the sequence's bad annotations, then its unreadable frames). Raises
+    SequenceFailure when it cannot be started."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
     if seq.error:  # an unreadable annotation: say which file, not "no visible target" (its boxes are NaN)
@@ -156,13 +157,15 @@ def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask
     times[start] = time.perf_counter() - tic
     box = boxes[start] = seq.boxes[start]
     write_mask(mask_dir / f"{seq.frames[start].stem}.png", out.mask)
-    for i in progress_bar(range(start + 1, n), progress, desc=seq.name, unit="frame", leave=False):
+    progress.frame(start + 1)
+    for i in range(start + 1, n):
         try:
             image = seq.frame(i)
         except ImageReadError as err:
             problems.append(f"{err}; kept the previous box")
             boxes[i] = box
             write_mask(mask_dir / f"{seq.frames[i].stem}.png", empty)
+            progress.frame()
             continue
         tic = time.perf_counter()
         out = tracker.track(image)
@@ -174,6 +177,7 @@ def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask
             box = out.box
         boxes[i] = box
         write_mask(mask_dir / f"{seq.frames[i].stem}.png", out.mask)
+        progress.frame()
     _write_rows(layout.time_file(seq.name), times, "%f")
     _write_rows(layout.box_file(seq.name), boxes, "%d")
     tracked = n - start - len(problems)
@@ -209,9 +213,10 @@ def _start_objects(video: VideoSequence, size: Tuple[int, int], failed: List[Dic
 
 
 def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode: str, initial_mask: InitialMask,
-                layout: ResultLayout, progress: bool = True) -> Tuple[List[Dict[str, Any]], List[Dict[str, str]]]:
+                layout: ResultLayout, progress: Progress) -> Tuple[List[Dict[str, Any]], List[Dict[str, str]]]:
     """Track every object of a video together, merging their probabilities each frame, and write each
-    object's results; returns a record per object tracked and the objects that could not be."""
+    object's results, counting the video's frames in ``progress``; returns a record per object tracked and
+    the objects that could not be."""
     if video.error:
         raise SequenceFailure(f"{video.name}: {video.error}")
     try:
@@ -226,7 +231,8 @@ def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode:
     problems: List[str] = []
     empty = np.zeros(size, dtype=bool)
     first = min((obj.start for obj in objects), default=len(video))
-    for i in progress_bar(range(first, len(video)), progress, desc=video.name, unit="frame", leave=False):
+    progress.frame(first)
+    for i in range(first, len(video)):
         image, error = None, None
         try:
             image = video.frame(i)
@@ -266,6 +272,7 @@ def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode:
                 obj.box = (obj.box if tight[2] == 0 else tight) if mode == "box" else obj.tracked_box
             obj.boxes[i] = obj.box
             write_mask(layout.mask_dir(obj.target.name) / f"{video.frames[i].stem}.png", mask)
+        progress.frame()
     records = []
     for n, obj in enumerate(objects):
         name = obj.target.name
@@ -282,30 +289,32 @@ def track_video(make_tracker: Callable[[], Tracker], video: VideoSequence, mode:
 
 
 def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[VideoSequence], mode: str,
-                  initial_mask: InitialMask, layout: ResultLayout, log: Callable[[str], None] = print,
-                  progress: bool = True) -> Dict[str, Any]:
+                  initial_mask: InitialMask, layout: ResultLayout, progress: Progress) -> Dict[str, Any]:
     """Track every sequence that has no results yet (a new tracker for each object; the objects of a
-    video with several together); records, failures and counts."""
+    video with several together), with progress and problems on ``progress``; records, failures and counts."""
     run: Dict[str, Any] = {"sequences": [], "failed": [], "already_done": 0}
-    for seq in progress_bar(sequences, progress, desc=f"{layout.results_dir.name} [{mode}]", unit="seq"):
+    for k, seq in enumerate(sequences):
         names = [target.name for target in seq.targets()]
         if names and all(layout.box_file(name).is_file() for name in names):
             run["already_done"] += 1
             continue
+        progress.sequence(k, seq.name, len(seq))
         try:
             if seq.num_targets == 1:
                 records, failed = [track_sequence(make_tracker(), seq, mode, initial_mask, layout, progress)], []
             else:
                 records, failed = track_video(make_tracker, seq, mode, initial_mask, layout, progress)
         except SequenceFailure as err:
-            log(f"skipping {err}")
+            progress.close_bar()
+            progress.write(f"skipping {err}")
             run["failed"].append({"sequence": seq.name, "reason": str(err)})
             continue
+        progress.sequence_done()
         for failure in failed:
-            log(f"skipping {failure['reason']}")
+            progress.write(f"skipping {failure['reason']}")
         run["failed"] += failed
         for record in records:
             for problem in record["problems"]:
-                log(problem)
+                progress.write(problem)
         run["sequences"] += records
     return run

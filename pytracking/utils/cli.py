@@ -219,11 +219,12 @@ class Progress:
 
     On a terminal: one tqdm bar per sequence (no nested bars). On a pipe or a log file: a plain line
     every ``every`` seconds and one when a sequence ends, without carriage returns or cursor moves.
+    Not ``enabled``: no bar and no lines (for callers that report elsewhere), but messages still show.
     """
 
     def __init__(self, units: int, label: str, stream: Optional[IO] = None, every: float = 30.0,
-                 terminal: Optional[bool] = None):
-        self.units, self.label, self.every = units, label, every
+                 terminal: Optional[bool] = None, enabled: bool = True):
+        self.units, self.label, self.every, self.enabled = units, label, every, enabled
         self.stream = stream if stream is not None else sys.stderr
         self.terminal = is_terminal(self.stream) if terminal is None else terminal
         self.unit = 0
@@ -235,23 +236,23 @@ class Progress:
         self.close_bar()
         self.unit, self.name, self.total, self.done = unit, name, frames, 0
         self.start = self.last = time.monotonic()
-        if self.terminal:
+        if self.enabled and self.terminal:
             from tqdm import tqdm
 
             self.bar = tqdm(total=frames, desc=f"{self.label} seq {unit + 1}/{self.units} {name}", unit="frame",
                             leave=False, dynamic_ncols=True, file=self.stream)
 
-    def frame(self) -> None:
-        """One more frame of the current sequence is done."""
-        self.done += 1
+    def frame(self, count: int = 1) -> None:
+        """``count`` more frames of the current sequence are done."""
+        self.done += count
         if self.bar is not None:
-            self.bar.update()
-        elif time.monotonic() - self.last >= self.every:
+            self.bar.update(count)
+        elif self.enabled and time.monotonic() - self.last >= self.every:
             self._line()
 
     def sequence_done(self) -> None:
         """The current sequence is finished."""
-        if self.bar is None and self.total:
+        if self.enabled and self.bar is None and self.total:
             self._line()
         self.close_bar()
 
@@ -261,6 +262,13 @@ class Progress:
             self.bar.write(message, file=self.stream)
         else:
             print(message, file=self.stream, flush=True)
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        """Take the bar off the terminal even when the work fails."""
+        self.close_bar()
 
     def close_bar(self) -> None:
         if self.bar is not None:
@@ -284,10 +292,3 @@ def progress_bar(iterable: Optional[Iterable] = None, enabled: bool = True, **kw
     from tqdm import tqdm
 
     return tqdm(iterable, file=sys.stderr, disable=not (enabled and is_terminal(sys.stderr)), **kwargs)
-
-
-def log(message: str) -> None:
-    """A message on stderr, above any progress bar."""
-    from tqdm import tqdm
-
-    tqdm.write(message, file=sys.stderr)

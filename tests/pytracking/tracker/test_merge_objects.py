@@ -2,6 +2,7 @@
 merged, mutually exclusive masks on a synthetic two-object video."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import List
@@ -15,6 +16,7 @@ from ltr.dataset.davis import read_davis
 from pytracking.evaluation.running import ResultLayout, ground_truth_mask, run_sequences
 from pytracking.run_tracker import main
 from pytracking.tracker.base import TrackerOutput, soft_aggregate
+from pytracking.utils.cli import Progress
 
 
 def test_soft_aggregation_on_four_hand_computed_pixels():
@@ -89,7 +91,8 @@ def test_objects_tracked_together_get_exclusive_masks(two_objects, tmp_path, tog
         trackers.append(FixedTracker())
         return trackers[-1]
 
-    run = run_sequences(make, sequences, "vos", ground_truth_mask, layout, log=lambda m: None, progress=False)
+    quiet = Progress(len(sequences), "test", stream=io.StringIO())
+    run = run_sequences(make, sequences, "vos", ground_truth_mask, layout, quiet)
     assert [r["sequence"] for r in run["sequences"]] == ["pair_1", "pair_2"] and not run["failed"]
     assert [r["initial_frame"] for r in run["sequences"]] == [0, 1]
     first: List[np.ndarray] = [read_mask(layout.mask_dir(f"pair_{k}") / "00000.png") for k in (1, 2)]

@@ -68,3 +68,20 @@ def test_progress_in_a_log_file_is_plain_lines_with_rate_and_eta():
     assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
     assert lines[0].startswith("[annotate] lasot: sequence 2/2 boat-1: 1/4 frames, ") and "ETA" in lines[0]
     assert "4/4 frames" in lines[-1] and "a problem" in lines
+
+
+def test_progress_counts_frames_in_steps_and_when_not_enabled_shows_only_messages():
+    log = io.StringIO()
+    progress = Progress(1, "[lwl] default", stream=log, every=3600.0)
+    progress.sequence(0, "bag", 5)
+    progress.frame(4)
+    progress.frame()
+    progress.sequence_done()
+    assert log.getvalue().startswith("[lwl] default: sequence 1/1 bag: 5/5 frames, ")
+    quiet = io.StringIO()
+    progress = Progress(1, "[lwl] default", stream=quiet, every=0.0, enabled=False)
+    progress.sequence(0, "bag", 2)
+    progress.frame(2)
+    progress.write("bag: a problem")
+    progress.sequence_done()
+    assert quiet.getvalue() == "bag: a problem\n"
