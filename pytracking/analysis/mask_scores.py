@@ -21,17 +21,19 @@ from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS
 COLUMNS = tuple(f"{m}-{s}" for m in MEASURES for s in STATISTICS) + ("J&F-mean",)
 
 
-def evaluate_runs(runs: Sequence[Run], sequences: Sequence[VideoSequence], protocol: str, out: PathLike
-                  ) -> List[Dict[str, Any]]:
-    """Evaluate every run, writing <out>/<label>/results.{json,md}; one summary row per run (values
-    None for a run without a method; sequences that failed, with why, under 'failed' and in the note)."""
+def evaluate_runs(runs: Sequence[Run], sequences: Sequence[VideoSequence], protocol: str, out: PathLike,
+                  tool: str) -> List[Dict[str, Any]]:
+    """Evaluate every run, writing <out>/<label>/results.{json,md}, with progress lines starting with
+    ``tool`` (so a log says whose they are); one summary row per run (values None for a run without a method;
+    sequences that failed, with why, under 'failed' and in the note)."""
     rows = []
-    for run in runs:
+    for k, run in enumerate(runs):
         if run.method is None:
             rows.append({"label": run.label, "family": run.family, "T": run.num_frames, **dict.fromkeys(COLUMNS),
                          "note": run.note})
             continue
-        results = evaluate_method(run.method, sequences, protocol)
+        results = evaluate_method(run.method, sequences, protocol,
+                                  label=f"{tool} run {k + 1}/{len(runs)} {run.label} [{protocol}]")
         json_path, _ = write_results(results, Path(out) / run.label)
         ds = results["dataset"]
         stats = {f"{m}-{s}": ds[m][s] for m in MEASURES for s in STATISTICS}

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from pytracking.evaluation.baselines import Method
-from pytracking.utils.cli import progress_bar
+from pytracking.utils.cli import Progress
 from pytracking.analysis.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
                                         region_similarity, sequence_statistics)
 from ltr.data.image_loader import ImageReadError, PathLike
@@ -31,7 +29,7 @@ def method_name(method: Method) -> str:
     return getattr(method, "name", None) or getattr(method, "__name__", None) or type(method).__name__
 
 
-def _score_sequence(method: Method, seq: VideoSequence, bound: float, bar: tqdm) -> Dict[str, List[float]]:
+def _score_sequence(method: Method, seq: VideoSequence, bound: float, progress: Progress) -> Dict[str, List[float]]:
     """Per-frame J and F of one sequence; checks that the method gives one mask of the right size per frame."""
     scores: Dict[str, List[float]] = {"J": [], "F": []}
     name = method_name(method)
@@ -43,15 +41,16 @@ def _score_sequence(method: Method, seq: VideoSequence, bound: float, bar: tqdm)
             raise ValueError(f"method {name}: mask for {seq.frames[i]} is {pred.shape}, ground truth {gt.shape}")
         scores["J"].append(region_similarity(pred, gt))
         scores["F"].append(boundary_f_measure(pred, gt, bound=bound))
-        bar.update()
+        progress.frame()
     if len(scores["J"]) != len(seq):
         raise ValueError(f"method {name} gave {len(scores['J'])} masks for the {len(seq)} frames of {seq.name}")
     return scores
 
 
 def evaluate_method(method: Method, sequences: Sequence[VideoSequence], protocol: str = "all",
-                    bound: float = DEFAULT_BOUND, progress: bool = True) -> Dict[str, Any]:
-    """Per-frame J/F, per-sequence mean/recall/decay and dataset averages of one method.
+                    bound: float = DEFAULT_BOUND, progress: bool = True, label: Optional[str] = None) -> Dict[str, Any]:
+    """Per-frame J/F, per-sequence mean/recall/decay and dataset averages of one method, with progress on
+    stderr under ``label`` (default: the method and protocol) when ``progress``.
 
     Returns ``{"method", "protocol", "protocol_description", "bound", "sequences": {name: {"frames",
     "J": {"per_frame", "mean", "recall", "decay"}, "F": {...}}}, "failed": {name: why}, "dataset":
@@ -66,17 +65,19 @@ def evaluate_method(method: Method, sequences: Sequence[VideoSequence], protocol
         raise ValueError(f"need at least one sequence and unique sequence names, got {names}")
     per_seq: Dict[str, Dict[str, Any]] = {}
     failed: Dict[str, str] = {}
-    with progress_bar(total=sum(len(s) for s in sequences), enabled=progress,
-                      desc=f"{method_name(method)} [{protocol}]", unit="frame") as bar:
-        for seq in sequences:
+    with Progress(len(sequences), label or f"{method_name(method)} [{protocol}]", enabled=progress) as bar:
+        for k, seq in enumerate(sequences):
+            bar.sequence(k, seq.name, len(seq))
             try:
                 if seq.error:
                     raise ImageReadError(seq.error)
                 scores = _score_sequence(method, seq, bound, bar)
             except ImageReadError as err:
                 failed[seq.name] = str(err)
-                tqdm.write(f"{method_name(method)}: sequence {seq.name} failed, not scored: {err}", file=sys.stderr)
+                bar.close_bar()
+                bar.write(f"{method_name(method)}: sequence {seq.name} failed, not scored: {err}")
                 continue
+            bar.sequence_done()
             entry: Dict[str, Any] = {"frames": [f.stem for f in seq.frames]}
             for m in MEASURES:
                 try:

@@ -118,7 +118,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         out = output_folder(args.out)
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
         return usage_error(err)
-    rows = evaluate_runs(runs, sequences, args.protocol, out)
+    rows = evaluate_runs(runs, sequences, args.protocol, out, f"[tables] {args.table}")
     return finish(rows, out, args.table, f"{table.title} ({args.dataset})",
                   run_context(args, sequences, weights, runs), table.plot)
 

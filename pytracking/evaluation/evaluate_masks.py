@@ -73,7 +73,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
         return usage_error(err)
     print(f"[evaluate_masks] {len(runs)} runs on {len(sequences)} sequences; results to {out}", file=sys.stderr)
-    rows = evaluate_runs(runs, sequences, args.protocol, out)
+    rows = evaluate_runs(runs, sequences, args.protocol, out, "[evaluate_masks]")
     weights = next((str(getattr(r.method.net, "weights_path", args.weights)) for r in runs
                     if isinstance(r.method, Box2Seg)), args.weights)
     return finish(rows, out, "summary", f"box->mask on {args.dataset}", run_context(args, sequences, weights, runs),

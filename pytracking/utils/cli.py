@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Type, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypeVar, Union
 
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
 from pytracking.annotate.settings import AnnotateSettings, parse_size
@@ -284,11 +284,3 @@ class Progress:
         eta = tqdm.format_interval((self.total - self.done) / rate) if rate > 0 else "?"
         print(f"{self.label}: sequence {self.unit + 1}/{self.units} {self.name}: {self.done}/{self.total} frames, "
               f"{rate:.2f} frames/s, ETA {eta}", file=self.stream, flush=True)
-
-
-def progress_bar(iterable: Optional[Iterable] = None, enabled: bool = True, **kwargs: Any) -> Any:
-    """A tqdm bar on stderr when ``enabled`` and stderr is a terminal; otherwise a silent one (redrawn or
-    nested bars would fill a log file with carriage returns and cursor moves)."""
-    from tqdm import tqdm
-
-    return tqdm(iterable, file=sys.stderr, disable=not (enabled and is_terminal(sys.stderr)), **kwargs)

@@ -64,6 +64,21 @@ def test_missing_and_corrupt_predictions_fail_their_sequence(sequences, tmp_path
     assert everything_failed["dataset"]["J&F-mean"] is None and len(everything_failed["failed"]) == 3
 
 
+def test_progress_in_a_log_is_a_plain_line_per_sequence(sequences, tmp_path, write_predictions, capsys):
+    folder = write_predictions(tmp_path / "pred", sequences, lambda seq, i: seq.gt_mask(i))
+    faults.missing(mask_folder_path(folder, sequences[1], 3))
+    evaluate_method(MaskFolder(folder), sequences, "all", label="[tool] run 2/3 pred [all]")
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    assert [line.split(", ")[0] for line in lines if "frames/s" in line] == [
+        "[tool] run 2/3 pred [all]: sequence 1/3 alpha_1: 6/6 frames",
+        "[tool] run 2/3 pred [all]: sequence 3/3 beta_1: 6/6 frames"]
+    assert any(line.startswith("maskfolder:pred: sequence alpha_2 failed, not scored: ") for line in lines)
+    evaluate_method(MaskFolder(folder), sequences[:1], "davis")
+    assert capsys.readouterr().err.startswith("maskfolder:pred [davis]: sequence 1/1 alpha_1: 6/6 frames, ")
+
+
 def test_protocol_is_applied_and_carried(sequences, tmp_path):
     def inner_frames_only(seq):
         """Ground truth on every frame but the first and the last, which stay empty."""
