@@ -201,7 +201,7 @@ class Trainer:
             if line_every and ((i + 1) % line_every == 0 or i + 1 == iters):
                 print(f"[train] epoch {self.epoch}/{self.settings.num_epochs}, iteration {i + 1}/{iters}, "
                       f"{(time.time() - start) / (i + 1):.2f} s/it: " + ", ".join(f"{k} {v}" for k, v in shown.items()),
-                      flush=True)
+                      file=sys.stderr, flush=True)
             self._log("train", stats, step0 + i)
         stats = {k: average_across_ranks(m.avg, self.info) for k, m in meters.items()}
         self.replaced = gather_lists(self.replaced, self.info)

@@ -49,6 +49,16 @@ def test_two_iterations_write_a_loadable_checkpoint(tmp_path, one_thread):
         trainer.load_latest()
 
 
+def test_progress_lines_in_a_log_go_to_stderr_with_the_other_tools_progress(tmp_path, one_thread, capsys):
+    """stderr is not a terminal here: a plain line per iteration (2 iterations < 10 lines per epoch)."""
+    build_trainer(tiny_settings(tmp_path, progress=True)).train()
+    out, err = capsys.readouterr()
+    assert "\r" not in err and "\x1b" not in err
+    lines = [line.split(", ")[:2] for line in err.splitlines() if line.startswith("[train] epoch 1/1, iteration")]
+    assert lines == [["[train] epoch 1/1", "iteration 1/2"], ["[train] epoch 1/1", "iteration 2/2"]]
+    assert ", iteration " not in out and "[train] done: " in out
+
+
 def rng_states():
     return random.getstate(), np.random.get_state(), torch.get_rng_state()
 
