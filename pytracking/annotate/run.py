@@ -148,9 +148,10 @@ def _report(records: List[Dict], failed_units: List[Dict], summary_path: Path) -
     return "\n".join(lines)
 
 
-def _outputs(layout: OutputLayout, formats: Sequence[str]) -> str:
-    """Where this run writes, for the first and the last lines of the log."""
-    places = {"png": layout.mask_dir("<sequence>"), "coco": layout.coco_file("<sequence>")}
+def _outputs(layout: OutputLayout, formats: Sequence[str], sequence: str = "<sequence>") -> str:
+    """Where this run writes, for its start line on stderr and its last line on stdout: the sequence's own
+    place when there is one sequence of a known name (a folder), else with a placeholder."""
+    places = {"png": layout.mask_dir(sequence), "coco": layout.coco_file(sequence)}
     return ", ".join(str(places[f]) for f in formats)
 
 
@@ -217,8 +218,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     formats = FORMATS[args.format]
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
+    where = _outputs(layout, formats, mine[0]) if args.dataset == "folder" and mine else _outputs(layout, formats)
     print(f"[annotate] {len(mine)} units of {source.name} (shard {shard + 1}/{num_shards}) on {device}; masks to "
-          f"{_outputs(layout, formats)}", file=sys.stderr)
+          f"{where}", file=sys.stderr)
     try:
         run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
@@ -236,7 +238,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(_report(records, run["failed_units"], summary_path))
     print(f"{run['frames']} frames in {seconds:.1f} s ({run['frames'] / max(seconds, 1e-9):.2f} frames/s); "
           f"{run['already_done']} units were already done")
-    print(f"masks: {_outputs(layout, formats)}; summary: {summary_path}")
+    print(f"masks: {where}; summary: {summary_path}")
     skipped = run["failed_units"] or any(r["skipped"] or r["problems"] for r in records)
     return EXIT_PROBLEMS if skipped else EXIT_OK
 

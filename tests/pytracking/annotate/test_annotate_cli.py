@@ -278,7 +278,8 @@ def test_coco_masks_decode_to_the_png_masks(lasot_root, tmp_path, checkpoints):
 
 def test_folder_is_the_sequence_folder(vot_bag_root, tmp_path, checkpoints, capsys):
     """The sequence folder as every tool takes it: frames in imgs/, groundtruth.txt (VOT polygons) beside;
-    masks go to folder_masks/<sequence name>/, and the run says where at its start and its end."""
+    masks go to folder_masks/<sequence name>/, and the run says where after the weights line on stderr and
+    in its last line on stdout."""
     seq = tmp_path / "bag"
     (seq / "imgs").mkdir(parents=True)
     for f in sorted((vot_bag_root / "imgs").glob("*.jpg"))[:6]:
@@ -290,8 +291,9 @@ def test_folder_is_the_sequence_folder(vot_bag_root, tmp_path, checkpoints, caps
     masks = read_masks(out / "folder_masks")
     assert sorted(masks) == [f"bag/{i:08d}.png" for i in range(1, 7)] and all(m.any() for m in masks.values())
     captured = capsys.readouterr()
-    assert f"masks to {out / 'folder_masks' / '<sequence>'}" in captured.err
-    assert f"masks: {out / 'folder_masks' / '<sequence>'}" in captured.out
+    err = captured.err.splitlines()
+    assert err[0].startswith("[box2seg] weights: ") and err[1].endswith(f"masks to {out / 'folder_masks' / 'bag'}")
+    assert captured.out.splitlines()[-1].startswith(f"masks: {out / 'folder_masks' / 'bag'}; summary: ")
     boxes = tmp_path / "other.txt"  # --boxes still overrides groundtruth.txt
     boxes.write_text("nan,nan,nan,nan\n" * 6)
     assert main(["folder", "--root", str(seq), "--boxes", str(boxes), "--out", str(tmp_path / "out2"), "--weights",
