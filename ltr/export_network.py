@@ -10,15 +10,19 @@ weights come from its pip package. ``ltr.admin.loading.load_network`` reads the 
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from pathlib import Path
+from typing import Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from pytracking.utils.cli import EXIT_OK, Parser, UsageError, output_folder, usage_error  # noqa: E402 (path above)
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Exit code 0: written; 2: a usage mistake (one line on stderr)."""
+    parser = Parser(prog="export_network.py", description=__doc__)
     parser.add_argument("checkpoints", nargs="+", metavar="checkpoint",
                         help="a training checkpoint, e.g. .../Box2SegNet_ep0040.pth.tar, or several of one run to average")
     parser.add_argument("out", help="where to write the compact file, e.g. pytracking/networks/box2seg_lite0.pth.tar")
@@ -26,20 +30,20 @@ def main(argv=None) -> int:
                         help="store the weights in float32 (default: float16, half the file; the network runs in float32)")
     args = parser.parse_intermixed_args(argv)
     missing = [path for path in args.checkpoints if not os.path.isfile(path)]
-    if missing:
-        print(f"error: no checkpoint file {missing[0]}", file=sys.stderr)
-        return 2
-    from ltr.admin.loading import export_network
-
     try:
+        if missing:
+            raise UsageError(f"no checkpoint file {missing[0]}")
+        if Path(args.out).is_dir():
+            raise UsageError(f"out {args.out} is a folder; give the file to write, e.g. {Path(args.out) / 'net.pth.tar'}")
+        output_folder(Path(args.out).parent, "out")  # before the checkpoints are loaded
+        from ltr.admin.loading import export_network
+
         out = export_network(args.checkpoints, args.out, half=not args.fp32)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (UsageError, ValueError) as error:
+        return usage_error(error)
     averaged = f", the average of {len(args.checkpoints)} checkpoints" if len(args.checkpoints) > 1 else ""
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB{averaged})")
-    return 0
-
+    return EXIT_OK
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,10 +15,15 @@ import pkgutil
 import shlex
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pytracking.utils.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, usage_error  # noqa: E402 (path above)
+from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,  # noqa: E402 (path above)
+                                  output_folder, setting_name, usage_error)
+
+if TYPE_CHECKING:
+    from ltr.admin.settings import Settings
 
 SETTINGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_settings")
 
@@ -31,6 +36,18 @@ def _available(folder: str) -> str:
 def _interrupt(signum, frame) -> None:
     """SIGTERM (a job scheduler, ``kill``) ends the run like Ctrl-C: with the resume hint."""
     raise KeyboardInterrupt
+
+
+def _output_folders(settings: "Settings", given_workspace: bool) -> None:
+    """Create the checkpoint and TensorBoard folders before anything is built, so that one that cannot be
+    made is a UsageError naming --workspace or the local.py setting it comes from."""
+    from ltr.admin.settings import checkpoint_dir
+
+    folders = [(checkpoint_dir(settings, settings.project_path), "workspace_dir")]
+    if getattr(settings, "tensorboard", True):
+        folders.append((settings.env.tensorboard_dir, "tensorboard_dir"))
+    for path, field in folders:
+        output_folder(path, "--workspace" if given_workspace else setting_name(field, "ltr/admin/local.py"))
 
 
 def main(argv=None) -> int:
@@ -96,6 +113,10 @@ def main(argv=None) -> int:
         settings.num_workers = args.workers
     if args.cpu:
         settings.use_gpu = False
+    try:
+        _output_folders(settings, given_workspace=bool(args.workspace))
+    except UsageError as err:
+        return usage_error(err)
     print(f"[train] {settings.project_path}: {getattr(settings, 'description', '')}")
     signal.signal(signal.SIGTERM, _interrupt)
     try:

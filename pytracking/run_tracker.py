@@ -38,7 +38,8 @@ from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
                                   add_device_arguments, add_protocol_argument, find_network, load_checked,
-                                  load_weights, pick_device, set_threads, usage_error)
+                                  load_weights, output_folder, pick_device, set_threads, setting_name,
+                                  usage_error)
 from pytracking.tracker import get_tracker_class, tracker_names
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequenc
         if without:
             raise UsageError(f"VOS mode needs a first-frame mask, and {args.dataset} has none "
                              f"({', '.join(without[:3])}); use --mode box")
+    run_name = (args.name or args.param) + ("_box" if args.mode == "box" else "")
+    layout = ResultLayout.of(args.tracker, run_name)
+    output_folder(layout.results_dir, setting_name("results_path"))  # before the networks load
+    output_folder(layout.segmentation_dir, setting_name("segmentation_path"))
     device = pick_device(args.device, os.environ)
     net = load_checked(net_path, tracker_class.network_type, f"the {name} network",
                        f"the {name} tracker's network", backbone_pretrained=False)
@@ -109,8 +114,6 @@ def prepare(args) -> Tuple[Callable[[], Tracker], InitialMask, List[VideoSequenc
     else:
         box2seg = load_weights(str(box2seg_path), network_path)
         initial_mask = Box2SegMask(Box2Seg(net=box2seg, device=str(device), num_frames=1, workers=1))
-    run_name = (args.name or args.param) + ("_box" if args.mode == "box" else "")
-    layout = ResultLayout.of(args.tracker, run_name)
     record = tracker_class.inference_record(net, params)
     sample_size, search_area = record.crop_size, record.search_area
     data = {k: getattr(args, k) for k in DATA_FIELDS}

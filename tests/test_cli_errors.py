@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN, ANNOTATE = "ltr/run_training.py", "pytracking/annotate/run.py"
 EVALUATE_MASKS, TABLES = "pytracking/evaluation/evaluate_masks.py", "pytracking/analysis/tables.py"
 RUN_TRACKER, TRACKING_REPORT = "pytracking/run_tracker.py", "pytracking/analysis/tracking_report.py"
+EXPORT = "ltr/export_network.py"
 HELDOUT = ["--dataset", "davis16_heldout", "--sequences", "boat", "--out", "{tmp}/out"]
 
 # (script, arguments, environment, what the error line must say); {tmp} is a fresh folder, {davis16} the
@@ -27,6 +28,16 @@ CASES = {
                                       "DAVIS 2016 root not found: {tmp}/none"),
     "train: unknown setting": (TRAIN, ["box2seg", "nope"], {}, "no train setting ltr/train_settings/box2seg/nope.py"),
     "train: bad value": (TRAIN, ["box2seg", "davis16", "--epochs", "0"], {}, "--epochs must be at least 1"),
+    "train: workspace cannot be made": (TRAIN, ["box2seg", "synthetic", "--workspace", "{tmp}/file/ws"], {},
+                                        "--workspace {tmp}/file/ws/checkpoints/ltr/box2seg/synthetic: cannot create "
+                                        "(Not a directory)"),
+    "train: tensorboard_dir cannot be made": (
+        TRAIN, ["box2seg", "synthetic"], {"BOX2SEG_TENSORBOARD_DIR": "{tmp}/file/tb"},
+        "tensorboard_dir (ltr/admin/local.py, or BOX2SEG_TENSORBOARD_DIR) {tmp}/file/tb: cannot create (Not a directory)"),
+    "export: output cannot be made": (EXPORT, ["{tmp}/file", "{tmp}/file/sub/x.pth.tar"], {},
+                                      "out {tmp}/file/sub: cannot create (Not a directory)"),
+    "export: output is a folder": (EXPORT, ["{tmp}/file", "{tmp}/seq"], {}, "out {tmp}/seq is a folder"),
+    "export: argument mistake": (EXPORT, ["--fp32"], {}, "the following arguments are required: checkpoint, out"),
     "annotate: root not configured": (ANNOTATE, ["lasot", "--weights", "w"], {"BOX2SEG_LASOT_PATH": ""},
                                       "lasot_path is not configured"),
     "annotate: root missing": (ANNOTATE, ["folder", "--root", "{tmp}/none", "--boxes", "b.txt", "--weights", "w"],
@@ -66,6 +77,14 @@ CASES = {
     "tables: unknown table": (TABLES, ["table9"], {}, "argument TABLE: invalid choice: 'table9'"),
     "tracker: bad choice": (RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--mode", "nope"],
                             {}, "argument --mode: invalid choice: 'nope'"),
+    "tracker: results folder cannot be made": (
+        RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--mode", "box"],
+        {"BOX2SEG_RESULTS_PATH": "{tmp}/file/sub"}, "results_path (pytracking/evaluation/local.py, or "
+        "BOX2SEG_RESULTS_PATH) {tmp}/file/sub/lwl/default_box: cannot create (Not a directory)"),
+    "tracker: masks folder cannot be made": (
+        RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--mode", "box", "--name", "x"],
+        {"BOX2SEG_SEGMENTATION_PATH": "{tmp}/file"}, "segmentation_path (pytracking/evaluation/local.py, or "
+        "BOX2SEG_SEGMENTATION_PATH) {tmp}/file/lwl/x_box: cannot create (Not a directory)"),
     "tables: bad name": (TABLES, ["table2", "--weights", "Big=w.pth", "--root", "{davis16}", *HELDOUT], {},
                          "--weights 'Big=w.pth': NAME must be one of"),
     "benchmark: weights missing": ("benchmarks/annotate_speed.py", ["--weights", "{tmp}/w.pth"], {},
@@ -101,7 +120,8 @@ def test_configuration_mistake_is_one_line_and_exit_code_2(case, tmp_path, reque
 # --help and an argument mistake are answered before torch is imported (it takes seconds to load).
 QUICK_ANSWERS = {TRAIN: ["box2seg", "default", "--no-such-option"], ANNOTATE: ["folder", "--no-such-option"],
                  EVALUATE_MASKS: ["--no-such-option"], TABLES: ["table9"],
-                 RUN_TRACKER: ["lwl", "default", "--mode", "nope"], TRACKING_REPORT: ["--no-such-option"]}
+                 RUN_TRACKER: ["lwl", "default", "--mode", "nope"], TRACKING_REPORT: ["--no-such-option"],
+                 EXPORT: ["--no-such-option"]}
 
 
 def imported_modules(importtime_log: str) -> set:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypeVar, Union
 
+from ltr.admin.environment import ENV_PREFIX
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
 from pytracking.annotate.settings import AnnotateSettings, parse_size
 from pytracking.utils.loading import DEFAULT_BOX2SEG, network_file
@@ -72,6 +73,12 @@ def output_folder(path: Union[str, Path], flag: str = "--out") -> Path:
     except OSError as err:
         raise UsageError(f"{flag} {path}: cannot create ({err.strerror or err})") from None
     return path
+
+
+def setting_name(field: str, module: str = "pytracking/evaluation/local.py") -> str:
+    """How a message names a path that comes from a local.py ``field`` rather than a flag: the field, its
+    file and the environment variable that overrides it, so the user knows where to change it."""
+    return f"{field} ({module}, or {ENV_PREFIX}{field.upper()})"
 
 
 def set_threads(threads: Optional[int]) -> None:
