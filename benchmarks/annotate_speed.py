@@ -20,7 +20,6 @@ and fast mode and reports J (region IoU, protocol 'all') and frames/s of both.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -45,7 +44,8 @@ from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFram
 from pytracking.annotate.settings import parse_size
 from pytracking.annotate.writer import write_mask
 from pytracking.features.preprocessing import crop_frame, paste_mask
-from pytracking.utils.cli import UsageError, add_device_arguments, load_weights
+from pytracking.utils.cli import (Parser, UsageError, add_device_arguments, check_at_least_one, load_weights,
+                                  usage_error)
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
 MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver="double_backward", fast=False),
@@ -171,8 +171,8 @@ def davis_j(net: Box2SegNet, settings: AnnotateSettings, device: str, names: Opt
     return result
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> Parser:
+    p = Parser(prog="annotate_speed.py", description=__doc__)
     add_device_arguments(p)
     p.add_argument("--config", choices=CONFIGS, help="network preset without --weights (default: lite on CPU, paper on "
                    "GPU): " + "; ".join(f"{k}: {v['description']}" for k, v in CONFIGS.items()))
@@ -202,16 +202,14 @@ def main(argv: List[str] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         device = use_device(args)
-        for flag in ("frames", "interval", "num_frames", "iters", "batch_windows", "repeats", "davis_frame_step"):
-            if getattr(args, flag) is not None and getattr(args, flag) < 1:
-                raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+        check_at_least_one(args, "frames", "interval", "num_frames", "iters", "batch_windows", "repeats",
+                           "davis_frame_step")
         frames = SHARED_DAVIS / "JPEGImages" / "240p"
         if not args.synthetic and frames.is_dir() and not (frames / args.sequence).is_dir():
             raise UsageError(f"no DAVIS-2016 sequence {args.sequence!r} in {frames}")
         net = load_weights(args.weights, "") if args.weights else None
     except UsageError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return usage_error(err)
     gpu = device.type == "cuda"
     config = args.config or ("paper" if gpu else "lite")
     if net is None:

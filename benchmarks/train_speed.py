@@ -32,7 +32,7 @@ from ltr.models.meta.solvers import SOLVERS
 from ltr.trainers.build import build_trainer
 from ltr.trainers.trainer import Trainer, move_to
 from pytracking.annotate.settings import parse_size
-from pytracking.utils.cli import UsageError, add_device_arguments
+from pytracking.utils.cli import Parser, UsageError, add_device_arguments, check_at_least_one, usage_error
 
 STAGES = ("loader", "backbone", "encoders", "S", "decoder", "loss and rest of forward", "backward", "optimizer")
 
@@ -78,8 +78,8 @@ def step(trainer: Trainer, data: Dict, timer: StageTimer = None) -> None:
         trainer.optimizer.step()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> Parser:
+    p = Parser(prog="train_speed.py", description=__doc__)
     add_device_arguments(p)
     p.add_argument("--config", choices=CONFIGS, default="lite",
                    help="; ".join(f"{k}: {v['description']}" for k, v in CONFIGS.items()))
@@ -102,12 +102,9 @@ def main(argv: List[str] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         device = use_device(args)
-        for flag in ("num_frames", "batch", "iters", "repeats"):
-            if getattr(args, flag) < 1:
-                raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+        check_at_least_one(args, "num_frames", "batch", "iters", "repeats")
     except UsageError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return usage_error(err)
     with tempfile.TemporaryDirectory() as workspace:
         trainer = build(args, device, workspace)
         trainer.actor.train(True)

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN, ANNOTATE = "ltr/run_training.py", "pytracking/annotate/run.py"
 EVALUATE_MASKS, TABLES = "pytracking/evaluation/evaluate_masks.py", "pytracking/analysis/tables.py"
 RUN_TRACKER, TRACKING_REPORT = "pytracking/run_tracker.py", "pytracking/analysis/tracking_report.py"
-EXPORT = "ltr/export_network.py"
+EXPORT, ANNOTATE_SPEED, TRAIN_SPEED = "ltr/export_network.py", "benchmarks/annotate_speed.py", "benchmarks/train_speed.py"
 HELDOUT = ["--dataset", "davis16_heldout", "--sequences", "boat", "--out", "{tmp}/out"]
 
 # (script, arguments, environment, what the error line must say); {tmp} is a fresh folder, {davis16} the
@@ -90,6 +90,9 @@ CASES = {
     "benchmark: weights missing": ("benchmarks/annotate_speed.py", ["--weights", "{tmp}/w.pth"], {},
                                    "weights {tmp}/w.pth not found"),
     "benchmark: bad value": ("benchmarks/annotate_speed.py", ["--frames", "0"], {}, "--frames must be at least 1"),
+    "benchmark: argument mistake": (ANNOTATE_SPEED, ["--frames", "x"], {}, "argument --frames: invalid int value"),
+    "train benchmark: argument mistake": (TRAIN_SPEED, ["--nope"], {}, "unrecognized arguments: --nope"),
+    "train benchmark: bad value": (TRAIN_SPEED, ["--batch", "0"], {}, "--batch must be at least 1"),
     "benchmark: no such device": ("benchmarks/train_speed.py", ["--device", "nope"], {},
                                   "--device nope is not usable here"),
 }
