@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ltr.data.image_loader import PathLike
 from ltr.dataset.sequence import VideoSequence
-from pytracking.analysis.metrics import PROTOCOLS, STATISTICS
+from pytracking.analysis.metrics import PROTOCOLS, STATISTICS, scored_frame_count
 from pytracking.analysis.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
 from pytracking.evaluation.box2seg_method import Box2Seg, aggregation_parameters
 from pytracking.evaluation.mask_runs import Run
@@ -86,7 +86,8 @@ def plot_j_vs_frames(rows: Sequence[Mapping[str, Any]], path: PathLike) -> Optio
 
 def run_context(args: argparse.Namespace, sequences: Sequence[VideoSequence], weights: Any, runs: Sequence[Run]
                 ) -> Dict[str, Any]:
-    """What a summary was computed on: dataset, protocol, frames scored, box2seg settings, weights."""
+    """What a summary was computed on: dataset, protocol, box2seg settings, weights, and the frames each
+    run's J and F are averaged over when no sequence fails (``--frame-step`` and the protocol applied)."""
     method = next((r.method for r in runs if isinstance(r.method, Box2Seg)), None)
     box2seg = None if method is None else method.settings
     settings = {} if box2seg is None else {
@@ -95,7 +96,7 @@ def run_context(args: argparse.Namespace, sequences: Sequence[VideoSequence], we
         "mode": "fast" if box2seg.fast else "exact", "solver": box2seg.solver, **aggregation_parameters(method.net)}
     return {"dataset": args.dataset, "protocol": args.protocol, "frame_step": args.frame_step, **settings,
             "n_sequences": len(sequences),
-            "n_frames_scored": sum(len(s) for s in sequences), "weights": weights,
+            "n_frames_scored": sum(scored_frame_count(len(s), args.protocol) for s in sequences), "weights": weights,
             "sequences": [s.name for s in sequences]}
 
 

@@ -114,6 +114,17 @@ def select_frames(values: Sequence[float], protocol: str = "all") -> np.ndarray:
     return values
 
 
+def scored_frame_count(n_frames: int, protocol: str) -> int:
+    """How many of a sequence's ``n_frames`` frames ``protocol`` scores, as ``select_frames`` picks them
+    (0 when the sequence is too short for it), so that a summary states what its means are over."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {sorted(PROTOCOLS)}")
+    try:
+        return len(select_frames(np.zeros(n_frames), protocol))
+    except ValueError:  # too few frames for the protocol
+        return 0
+
+
 def sequence_statistics(values: Sequence[float], protocol: str = "all") -> Dict[str, float]:
     """Mean, recall (fraction of frames > 0.5) and decay of one sequence's per-frame measure.
 

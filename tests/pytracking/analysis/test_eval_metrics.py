@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from pytracking.analysis.metrics import (boundary_f_measure, boundary_map, boundary_precision_recall, boundary_radius,
-                                           dataset_summary, disk, region_similarity, select_frames,
-                                           sequence_statistics)
+                                           dataset_summary, disk, region_similarity, scored_frame_count,
+                                           select_frames, sequence_statistics)
 
 
 def square(size: int, y: int, x: int, side: int) -> np.ndarray:
@@ -138,3 +138,12 @@ def test_dataset_summary_weighs_sequences_equally():
     assert summary == {"mean": 0.5, "recall": 0.5, "decay": 0.0}
     with pytest.raises(ValueError):
         dataset_summary({})
+
+
+def test_scored_frame_count_follows_the_protocol():
+    assert scored_frame_count(75, "all") == 75
+    assert scored_frame_count(75, "davis") == 73  # frames 2..74 of 1..75
+    assert scored_frame_count(3, "davis") == 1
+    assert scored_frame_count(2, "davis") == 0  # too short: such a sequence cannot be scored
+    with pytest.raises(ValueError, match="unknown protocol"):
+        scored_frame_count(75, "nope")
