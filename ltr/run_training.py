@@ -12,7 +12,6 @@ import importlib
 import multiprocessing
 import os
 import pkgutil
-import shlex
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,  # noqa: E402 (path above)
-                                  output_folder, setting_name, usage_error)
+                                  continue_command, output_folder, setting_name, usage_error)
 
 if TYPE_CHECKING:
     from ltr.admin.settings import Settings
@@ -124,8 +123,7 @@ def main(argv=None) -> int:
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
         return usage_error(str(err))
     except KeyboardInterrupt:
-        given = sys.argv[1:] if argv is None else list(argv)
-        command = shlex.join(["python", "ltr/run_training.py", *[a for a in given if a != "--resume"], "--resume"])
+        command = continue_command(__file__, argv, ["--resume"])
         print(f"\n[train] interrupted; the finished epochs' checkpoints are in {settings.env.workspace_dir}/checkpoints/"
               f"{settings.project_path}\n[train] continue with: {command}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -25,8 +25,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from pytracking.annotate.settings import SOURCES, AnnotateSettings
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
-                                  add_inference_arguments, add_weights_argument, inference_settings, load_weights,
-                                  output_folder, pick_device, set_threads, usage_error)
+                                  add_inference_arguments, add_weights_argument, continue_command, inference_settings,
+                                  load_weights, output_folder, pick_device, set_threads, usage_error)
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -225,8 +225,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
     except KeyboardInterrupt:
-        print(f"\n[annotate] interrupted; run the same command again to continue (finished units are skipped). "
-              f"Masks so far: {_outputs(layout, formats)}", file=sys.stderr)
+        print(f"\n[annotate] interrupted; masks so far: {_outputs(layout, formats)}; continue with (finished units "
+              f"are skipped): {continue_command(__file__, argv)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     records, seconds = run["sequences"], run["seconds"]
     summary_path = layout.summary_path(shard, num_shards)

@@ -8,10 +8,11 @@ torch (the entry scripts import their heavy modules after parsing).
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from ltr.admin.environment import ENV_PREFIX
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
@@ -79,6 +80,14 @@ def setting_name(field: str, module: str = "pytracking/evaluation/local.py") -> 
     """How a message names a path that comes from a local.py ``field`` rather than a flag: the field, its
     file and the environment variable that overrides it, so the user knows where to change it."""
     return f"{field} ({module}, or {ENV_PREFIX}{field.upper()})"
+
+
+def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[str] = ()) -> str:
+    """The command line, shell-quoted, that continues an interrupted run: this Python, the script as it was
+    started and its arguments (``script``, the entry file, and ``argv`` when main() was called with
+    arguments rather than from the command line), plus those of ``add`` not already given."""
+    start, args = (sys.argv[0], sys.argv[1:]) if argv is None else (script, list(argv))
+    return shlex.join([sys.executable, start, *args, *(a for a in add if a not in args)])
 
 
 def set_threads(threads: Optional[int]) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -309,7 +310,11 @@ def test_ctrl_c_says_how_to_continue(lasot_root, tmp_path, checkpoints, monkeypa
         yield
 
     monkeypatch.setattr(engine.Annotator, "annotate", interrupted)
-    out = tmp_path / "out"
+    out = tmp_path / "out 'dir'"  # the command must quote it
     assert annotate("lasot", lasot_root, out, checkpoints["positive"]) == 130
-    err = capsys.readouterr().err
-    assert "interrupted; run the same command again to continue" in err and str(out / "lasot_masks") in err
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message.startswith("[annotate] interrupted; masks so far: ") and str(out / "lasot_masks") in message
+    command = message.split("continue with (finished units are skipped): ", 1)[1]
+    assert shlex.split(command) == [sys.executable, str(REPO / "pytracking" / "annotate" / "run.py"), "lasot",
+                                    "--root", str(lasot_root), "--out", str(out), "--weights",
+                                    str(checkpoints["positive"]), *SMALL_ARGS]

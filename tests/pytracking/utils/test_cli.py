@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from pytracking.utils.cli import EXIT_USAGE, Parser, Progress, UsageError, output_folder
+from pytracking.utils.cli import EXIT_USAGE, Parser, Progress, UsageError, continue_command, output_folder
 
 REPO = Path(__file__).resolve().parents[3]
 LOADED = "import sys, runpy; sys.argv = {argv!r}\ntry:\n    runpy.run_path({script!r}, run_name='__main__')\n" \
@@ -54,6 +55,14 @@ def test_an_output_folder_that_cannot_be_made_names_the_flag(tmp_path):
     assert output_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b" and (tmp_path / "a" / "b").is_dir()
     with pytest.raises(UsageError, match=r"^--masks .*/file/x: cannot create \(Not a directory\)$"):
         output_folder(tmp_path / "file" / "x", "--masks")
+
+
+def test_the_continue_command_is_this_run_quoted(monkeypatch):
+    python = shlex.quote(sys.executable)
+    monkeypatch.setattr(sys, "argv", ["pytracking/annotate/run.py", "folder", "--root", "my data/bag"])
+    assert continue_command("/repo/run.py", None) == f"{python} pytracking/annotate/run.py folder --root 'my data/bag'"
+    assert continue_command("/repo/run.py", ["box2seg", "x"], ["--resume"]) == f"{python} /repo/run.py box2seg x --resume"
+    assert continue_command("/repo/run.py", ["--resume", "a"], ["--resume"]) == f"{python} /repo/run.py --resume a"
 
 
 def test_progress_in_a_log_file_is_plain_lines_with_rate_and_eta():
