@@ -34,7 +34,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if missing:
             raise UsageError(f"no checkpoint file {missing[0]}")
         if Path(args.out).is_dir():
-            raise UsageError(f"out {args.out} is a folder; give the file to write, e.g. {Path(args.out) / 'net.pth.tar'}")
+            raise UsageError(f"out {args.out} is a folder; give the file to write, e.g. "
+                             f"{Path(args.out) / 'net.pth.tar'}")
         output_folder(Path(args.out).parent, "out")  # before the checkpoints are loaded
         from ltr.admin.loading import export_network
 

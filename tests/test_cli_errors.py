@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN, ANNOTATE = "ltr/run_training.py", "pytracking/annotate/run.py"
 EVALUATE_MASKS, TABLES = "pytracking/evaluation/evaluate_masks.py", "pytracking/analysis/tables.py"
 RUN_TRACKER, TRACKING_REPORT = "pytracking/run_tracker.py", "pytracking/analysis/tracking_report.py"
-EXPORT, ANNOTATE_SPEED, TRAIN_SPEED = "ltr/export_network.py", "benchmarks/annotate_speed.py", "benchmarks/train_speed.py"
+EXPORT = "ltr/export_network.py"
+ANNOTATE_SPEED, TRAIN_SPEED = "benchmarks/annotate_speed.py", "benchmarks/train_speed.py"
 HELDOUT = ["--dataset", "davis16_heldout", "--sequences", "boat", "--out", "{tmp}/out"]
 
 # (script, arguments, environment, what the error line must say); {tmp} is a fresh folder, {davis16} the
@@ -33,7 +34,8 @@ CASES = {
                                         "(Not a directory)"),
     "train: tensorboard_dir cannot be made": (
         TRAIN, ["box2seg", "synthetic"], {"BOX2SEG_TENSORBOARD_DIR": "{tmp}/file/tb"},
-        "tensorboard_dir (ltr/admin/local.py, or BOX2SEG_TENSORBOARD_DIR) {tmp}/file/tb: cannot create (Not a directory)"),
+        "tensorboard_dir (ltr/admin/local.py, or BOX2SEG_TENSORBOARD_DIR) {tmp}/file/tb: cannot create "
+        "(Not a directory)"),
     "export: output cannot be made": (EXPORT, ["{tmp}/file", "{tmp}/file/sub/x.pth.tar"], {},
                                       "out {tmp}/file/sub: cannot create (Not a directory)"),
     "export: output is a folder": (EXPORT, ["{tmp}/file", "{tmp}/seq"], {}, "out {tmp}/seq is a folder"),
