@@ -44,7 +44,7 @@ from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFram
 from pytracking.annotate.settings import parse_size
 from pytracking.annotate.writer import write_mask
 from pytracking.features.preprocessing import crop_frame, paste_mask
-from pytracking.utils.cli import (Parser, UsageError, add_device_arguments, check_at_least_one, load_weights,
+from pytracking.utils.cli import (Parser, UsageError, add_device_arguments, check_at_least_one, count, load_weights,
                                   usage_error)
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
@@ -222,15 +222,15 @@ def main(argv: List[str] = None) -> int:
                             iters=args.iters, search_area=args.search_area,
                             crop_size=args.crop_size or (None if args.weights else CONFIGS[config]["crop"]),
                             batch_windows=args.batch_windows, bf16=args.bf16)
-    count = args.frames or (150 if gpu else 12)
+    length = args.frames or (150 if gpu else 12)
     annotators = {mode: Annotator(net, replace(settings, **fields), device) for mode, fields in MODES.items()}
     result: Dict = {"device": device_name(device), "config": config, "settings": asdict(settings)}
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.synthetic or not (SHARED_DAVIS / "JPEGImages" / "240p" / args.sequence).is_dir():
-            seq = synthetic_sequence(Path(tmp), count)
+            seq = synthetic_sequence(Path(tmp), length)
         else:
-            seq = davis_sequence(args.sequence, count)
+            seq = davis_sequence(args.sequence, length)
         exact = annotators["exact"]
         crops = [prepare_frame(seq, i, settings, net.target_stride) for i in range(len(seq))]
         batch = settings.batch_windows * settings.num_frames
@@ -294,7 +294,8 @@ def main(argv: List[str] = None) -> int:
         result["davis_j"] = davis_j(net, settings, str(device), args.davis_sequences,
                                     args.davis_frame_step)
         dj = result["davis_j"]
-        print(f"\nDAVIS-2016 held-out ({len(dj['sequences'])} sequences, {dj['frames']} frames scored, "
+        print(f"\nDAVIS-2016 held-out ({count(len(dj['sequences']), 'sequence')}, {count(dj['frames'], 'frame')} "
+              "scored, "
               f"every {dj['frame_step']}. frame):")
         print(table(["mode", "J-mean", "frames/s"], [[m, dj[m]["J-mean"], dj[m]["frames_per_second"]]
                                                      for m in ("exact", "fast")]))

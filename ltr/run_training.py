@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, UsageError,  # noqa: E402 (path above)
-                                  continue_command, output_folder, setting_name, usage_error)
+from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser,  # noqa: E402 (path above)
+                                  UsageError, continue_command, count, output_folder, setting_name, usage_error)
 
 if TYPE_CHECKING:
     from ltr.admin.settings import Settings
@@ -130,8 +130,8 @@ def main(argv=None) -> int:
     replaced, problems = (int(sum(epoch.get(f"Data/{k}", 0) for epoch in history))
                           for k in ("replaced_samples", "annotation_problems"))
     if replaced or problems:
-        print(f"[train] done, but {replaced} samples were replaced because their data could not be read and "
-              f"{problems} bad annotations were found; each is listed under 'replaced_samples' and "
+        print(f"[train] done, but with {count(replaced, 'sample')} replaced because their data could not be read "
+              f"and {count(problems, 'bad annotation')}; each is listed under 'replaced_samples' and "
               f"'annotation_problems' in {settings.env.workspace_dir}/checkpoints/{settings.project_path}/"
               "train_log.jsonl", file=sys.stderr)
         return EXIT_PROBLEMS

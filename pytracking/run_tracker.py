@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
-                                  add_device_arguments, add_protocol_argument, find_network, load_checked,
+                                  add_device_arguments, add_protocol_argument, count, find_network, load_checked,
                                   load_weights, output_folder, pick_device, set_threads, setting_name,
                                   usage_error)
 from pytracking.tracker import get_tracker_class, tracker_names
@@ -170,7 +170,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     json_path, md_path = write_run_summary({**result, "problems": problems}, layout.results_dir, args.dataset)
     print(run_markdown(result) if len(sequences) <= MAX_TABLE_ROWS else comparison_markdown([result], args.dataset))
     tracked = run["sequences"]
-    print(f"{len(tracked)} sequences tracked ({sum(r['frames'] for r in tracked)} frames, "
+    print(f"{count(len(tracked), 'sequence')} tracked ({count(sum(r['frames'] for r in tracked), 'frame')}, "
           f"{sum(r['seconds'] for r in tracked):.1f} s), {run['already_done']} already had results; "
           f"summary: {md_path} and {json_path}")
     if problems:

@@ -16,7 +16,7 @@ from pytracking.analysis.metrics import PROTOCOLS, STATISTICS, scored_frame_coun
 from pytracking.analysis.report import MEASURES, evaluate_method, format_value, plot_curve, write_results
 from pytracking.evaluation.box2seg_method import Box2Seg, aggregation_parameters
 from pytracking.evaluation.mask_runs import Run
-from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS
+from pytracking.utils.cli import EXIT_OK, EXIT_PROBLEMS, count
 
 COLUMNS = tuple(f"{m}-{s}" for m in MEASURES for s in STATISTICS) + ("J&F-mean",)
 
@@ -112,6 +112,6 @@ def finish(rows: Sequence[Mapping[str, Any]], out: PathLike, stem: str, title: s
         print(f"plot: {plot_path}" if plot_path else "no plot: no run has a number of frames T")
     failed = sorted({name for r in rows for name in r.get("failed", {})})
     if failed:
-        print(f"{len(failed)} sequences FAILED in some run and were not scored: {', '.join(failed)} (why: in the "
+        print(f"{count(len(failed), 'sequence')} FAILED in some run and not scored: {', '.join(failed)} (why: in the "
               "log and the per-run results)", file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from pytracking.evaluation.baselines import Method
-from pytracking.utils.cli import Progress
+from pytracking.utils.cli import Progress, count
 from pytracking.analysis.metrics import (DEFAULT_BOUND, PROTOCOLS, STATISTICS, boundary_f_measure, dataset_summary,
                                         region_similarity, sequence_statistics)
 from ltr.data.image_loader import ImageReadError, PathLike
@@ -105,7 +105,7 @@ def results_markdown(results: Mapping[str, Any]) -> str:
     ds, failed = results["dataset"], results["failed"]
     bound = results["bound"]
     tol = f"r = {bound:g} px" if bound >= 1 else f"r = ceil({bound:g} x image diagonal)"
-    scored = f"{ds['n_sequences']} sequences, J&F-mean {format_value(ds['J&F-mean'])}"
+    scored = f"{count(ds['n_sequences'], 'sequence')}, J&F-mean {format_value(ds['J&F-mean'])}"
     lines = [f"# {results['method']}: protocol '{results['protocol']}' ({results['protocol_description']})", "",
              f"{scored}{f', {len(failed)} FAILED (not scored)' if failed else ''}, boundary tolerance {tol}.", ""]
     cols = [f"{m}-{s}" for m in MEASURES for s in STATISTICS]

@@ -20,6 +20,7 @@ from pytracking.analysis.report import evaluate_method, plot_curve
 from pytracking.analysis.tracking_metrics import (MEASURES, OVERLAP_THRESHOLDS, dataset_measures, sequence_measures,
                                                   thresholds)
 from pytracking.evaluation.baselines import MaskFolder
+from pytracking.utils.cli import count
 
 MASK_MEASURES = ("J-mean", "F-mean", "J&F-mean")
 COLUMNS = MEASURES + MASK_MEASURES
@@ -97,12 +98,12 @@ def _table(header: str, rows: Sequence[Tuple[str, Mapping[str, Any]]]) -> List[s
 
 def _notes(result: Mapping[str, Any]) -> List[str]:
     m = result["measures"]
-    lines = [f"{m['n_sequences']} sequences, {m['frames_scored']} frames scored (LaSOT measures), "
+    lines = [f"{count(m['n_sequences'], 'sequence')}, {count(m['frames_scored'], 'frame')} scored (LaSOT measures), "
              f"{m['got10k_frames_scored']} (GOT-10k measures: the initial frame skipped)"
              + (f"; J/F under protocol '{result['protocol']}' ({PROTOCOLS[result['protocol']]})"
                 if "J-mean" in m else "; no J/F (no ground-truth masks or no masks folder)") + "."]
     if result["missing"]:
-        lines.append(f"No results for {len(result['missing'])} sequence(s), counted as lost: "
+        lines.append(f"No results for {count(len(result['missing']), 'sequence')}, counted as lost: "
                      + ", ".join(result["missing"]) + ".")
     for name, why in result.get("unscored", {}).items():
         lines.append(f"{name}: masks not scored, counted as J = F = 0 ({why}).")

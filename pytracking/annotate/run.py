@@ -25,8 +25,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from pytracking.annotate.settings import SOURCES, AnnotateSettings
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
-                                  add_inference_arguments, add_weights_argument, continue_command, inference_settings,
-                                  load_weights, output_folder, pick_device, set_threads, usage_error)
+                                  add_inference_arguments, add_weights_argument, continue_command, count,
+                                  inference_settings, load_weights, output_folder, pick_device, set_threads,
+                                  usage_error)
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -139,7 +140,8 @@ def _report(records: List[Dict], failed_units: List[Dict], summary_path: Path) -
     lines = [format_table(records)] if records else ["no sequences annotated in this run"]
     problems = [p for r in records for p in r["problems"]]
     if failed_units or problems:
-        lines.append(f"\nSKIPPED ({len(failed_units)} units, {sum(r['skipped'] for r in records)} frames):")
+        frames = count(sum(r["skipped"] for r in records), "frame")
+        lines.append(f"\nSKIPPED ({count(len(failed_units), 'unit')}, {frames}):")
         lines += [f"  unit {u['unit']}: {u['reason']}" for u in failed_units]
         lines += [f"  {p}" for p in problems[:50]]
         if len(problems) > 50:
@@ -219,8 +221,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
     where = _outputs(layout, formats, mine[0]) if args.dataset == "folder" and mine else _outputs(layout, formats)
-    print(f"[annotate] {len(mine)} units of {source.name} (shard {shard + 1}/{num_shards}) on {device}; masks to "
-          f"{where}", file=sys.stderr)
+    print(f"[annotate] {count(len(mine), 'unit')} of {source.name} (shard {shard + 1}/{num_shards}) on {device}; "
+          f"masks to {where}", file=sys.stderr)
     try:
         run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
@@ -236,8 +238,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "units": len(mine), "masks": sum(r["masks"] for r in records),
         "frames_per_second": run["frames"] / max(seconds, 1e-9), **run})
     print(_report(records, run["failed_units"], summary_path))
-    print(f"{run['frames']} frames in {seconds:.1f} s ({run['frames'] / max(seconds, 1e-9):.2f} frames/s); "
-          f"{run['already_done']} units were already done")
+    print(f"{count(run['frames'], 'frame')} in {seconds:.1f} s ({run['frames'] / max(seconds, 1e-9):.2f} frames/s); "
+          f"already done before: {count(run['already_done'], 'unit')}")
     print(f"masks: {where}; summary: {summary_path}")
     skipped = run["failed_units"] or any(r["skipped"] or r["problems"] for r in records)
     return EXIT_PROBLEMS if skipped else EXIT_OK

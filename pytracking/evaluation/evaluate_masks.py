@@ -28,7 +28,7 @@ from pytracking.annotate.settings import AnnotateSettings
 from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import (add_box2seg_arguments, add_scored_data_arguments, box2seg_settings,
                                              load_scored_sequences)
-from pytracking.utils.cli import (Parser, UsageError, add_weights_argument, load_weights, output_folder,
+from pytracking.utils.cli import (Parser, UsageError, add_weights_argument, count, load_weights, output_folder,
                                   set_threads, usage_error)
 
 METHOD_CHOICES = ("box2seg", "boxfill", "grabcut", "maskfolder")
@@ -72,7 +72,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         out = output_folder(args.out)
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
         return usage_error(err)
-    print(f"[evaluate_masks] {len(runs)} runs on {len(sequences)} sequences; results to {out}", file=sys.stderr)
+    print(f"[evaluate_masks] {count(len(runs), 'run')} on {count(len(sequences), 'sequence')}; results to {out}",
+          file=sys.stderr)
     rows = evaluate_runs(runs, sequences, args.protocol, out, "[evaluate_masks]")
     weights = next((str(getattr(r.method.net, "weights_path", args.weights)) for r in runs
                     if isinstance(r.method, Box2Seg)), args.weights)

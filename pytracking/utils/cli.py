@@ -82,6 +82,11 @@ def setting_name(field: str, module: str = "pytracking/evaluation/local.py") -> 
     return f"{field} ({module}, or {ENV_PREFIX}{field.upper()})"
 
 
+def count(n: int, noun: str, plural: Optional[str] = None) -> str:
+    """``n`` and ``noun`` in the number that reads right: '1 unit', '2 units' (``plural``: when not noun + 's')."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[str] = ()) -> str:
     """The command line, shell-quoted, that continues an interrupted run: this Python, the script as it was
     started and its arguments (``script``, the entry file, and ``argv`` when main() was called with

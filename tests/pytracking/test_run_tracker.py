@@ -51,7 +51,8 @@ def test_box_mode_on_the_bag_sequence(env, bag_clip, tiny_lwl, positive_box2seg,
     summary = json.loads((results / "summary_folder.json").read_text())
     assert summary["measures"]["frames_scored"] == 20 and "J-mean" not in summary["measures"]
     first = capsys.readouterr()
-    assert "| **Dataset** |" in first.out
+    assert "| **Dataset** |" in first.out and "1 sequence tracked (20 frames, " in first.out
+    assert "1 sequence, 20 frames scored (LaSOT measures)" in first.out
     # stderr is not a terminal here: progress is plain lines, not a bar
     assert "\r" not in first.err and "\x1b" not in first.err
     assert first.err.splitlines()[-1].startswith("[lwl] default_box: sequence 1/1 bag: 20/20 frames, ")

@@ -75,8 +75,8 @@ def test_damaged_samples_are_replaced_counted_logged_and_training_goes_on(tmp_pa
 
     assert code == EXIT_PROBLEMS
     err = capsys.readouterr().err
-    assert "samples were replaced because their data could not be read" in err and "train_log.jsonl" in err
-    assert "1 bad annotations were found" in err
+    assert "replaced because their data could not be read" in err and "train_log.jsonl" in err
+    assert "and 1 bad annotation;" in err
     checkpoints = workspace / "checkpoints" / settings.project_path
     assert (checkpoints / "Box2SegNet_ep0001.pth.tar").is_file()  # training went on
     log = json.loads((checkpoints / "train_log.jsonl").read_text())

@@ -293,7 +293,9 @@ def test_folder_is_the_sequence_folder(vot_bag_root, tmp_path, checkpoints, caps
     assert sorted(masks) == [f"bag/{i:08d}.png" for i in range(1, 7)] and all(m.any() for m in masks.values())
     captured = capsys.readouterr()
     err = captured.err.splitlines()
-    assert err[0].startswith("[box2seg] weights: ") and err[1].endswith(f"masks to {out / 'folder_masks' / 'bag'}")
+    assert err[0].startswith("[box2seg] weights: ")
+    assert err[1] == f"[annotate] 1 unit of folder (shard 1/1) on cpu; masks to {out / 'folder_masks' / 'bag'}"
+    assert "6 frames in " in captured.out and "already done before: 0 units" in captured.out
     assert captured.out.splitlines()[-1].startswith(f"masks: {out / 'folder_masks' / 'bag'}; summary: ")
     boxes = tmp_path / "other.txt"  # --boxes still overrides groundtruth.txt
     boxes.write_text("nan,nan,nan,nan\n" * 6)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytracking.utils.cli import EXIT_USAGE, Parser, Progress, UsageError, continue_command, output_folder
+from pytracking.utils.cli import EXIT_USAGE, Parser, Progress, UsageError, continue_command, count, output_folder
 
 REPO = Path(__file__).resolve().parents[3]
 LOADED = "import sys, runpy; sys.argv = {argv!r}\ntry:\n    runpy.run_path({script!r}, run_name='__main__')\n" \
@@ -57,11 +57,16 @@ def test_an_output_folder_that_cannot_be_made_names_the_flag(tmp_path):
         output_folder(tmp_path / "file" / "x", "--masks")
 
 
+def test_counts_read_right():
+    assert [count(n, "unit") for n in (0, 1, 2)] == ["0 units", "1 unit", "2 units"]
+    assert count(1, "bad annotation") == "1 bad annotation" and count(3, "box", "boxes") == "3 boxes"
+
+
 def test_the_continue_command_is_this_run_quoted(monkeypatch):
     python = shlex.quote(sys.executable)
     monkeypatch.setattr(sys, "argv", ["pytracking/annotate/run.py", "folder", "--root", "my data/bag"])
     assert continue_command("/repo/run.py", None) == f"{python} pytracking/annotate/run.py folder --root 'my data/bag'"
-    assert continue_command("/repo/run.py", ["box2seg", "x"], ["--resume"]) == f"{python} /repo/run.py box2seg x --resume"
+    assert continue_command("/repo/run.py", ["box", "x"], ["--resume"]) == f"{python} /repo/run.py box x --resume"
     assert continue_command("/repo/run.py", ["--resume", "a"], ["--resume"]) == f"{python} /repo/run.py --resume a"
 
 
