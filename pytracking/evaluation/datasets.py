@@ -192,7 +192,7 @@ DATASETS: Dict[str, Dataset] = {
     "yt300": Dataset(_yt300, True, "YouTube-VOS train videos held out as YT300, several objects per video"),
     "lasot_test": Dataset(_lasot_test, False, "LaSOT test: boxes only (no masks to score)"),
     "got10k_val": Dataset(_got10k_val, False, "GOT-10k val: boxes only (no masks to score)"),
-    "folder": Dataset(_folder, False, "one sequence: a folder of frames (or its imgs/) + groundtruth.txt "
+    "folder": Dataset(_folder, False, "one sequence: a folder of frames (or its imgs/ or img/) + groundtruth.txt "
                                       "(x,y,w,h or VOT polygon lines); boxes only"),
 }
 

@@ -7,7 +7,7 @@ epoch 6: add ``--weights <workspace>/checkpoints/ltr/box2seg/davis16_lite/Box2Se
 to repeat it):
 
     python pytracking/annotate/run.py davis --year 2016 --split train --resolution 240p --root <davis16_dir> \\
-        --num-frames 3 --out <workspace>/annotations/davis16_b --sequences <SPLIT_B>
+        --num-frames 3 --out <workspace>/annotations/davis16_b --sequences <DAVIS16_SPLIT_B of ltr/dataset/splits.py>
 """
 from __future__ import annotations
 

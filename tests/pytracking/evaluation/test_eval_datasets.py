@@ -90,3 +90,16 @@ def test_folder_of_frames_with_vot_polygons(vot_bag_root, tmp_path):
         load_dataset("folder")
     with pytest.raises(FileNotFoundError, match="no frames"):
         load_dataset("folder", root=tmp_path)
+
+
+@pytest.mark.parametrize("frames_folder", ["", "imgs", "img"])
+def test_the_folder_dataset_takes_the_frame_folders_its_help_names(tmp_path, frames_folder):
+    import cv2
+
+    assert "(or its imgs/ or img/)" in DATASETS["folder"].description  # as --root's help says
+    frames = tmp_path / "bag" / frames_folder
+    frames.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(frames / "00000001.jpg"), np.zeros((32, 48, 3), np.uint8))
+    (tmp_path / "bag" / "groundtruth.txt").write_text("4,4,20,10\n")
+    (seq,) = load_dataset("folder", root=tmp_path / "bag")
+    assert seq.name == "bag" and len(seq) == 1 and seq.boxes[0].tolist() == [4, 4, 20, 10]
