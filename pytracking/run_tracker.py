@@ -63,8 +63,9 @@ def build_parser() -> Parser:
                                      "pytracking/networks/); default: the parameters'")
     p.add_argument("--box2seg", help="box mode: the box2seg network for the initial mask; default: the parameters' "
                                      "(the shipped one)")
-    p.add_argument("--name", help="results folder under <results_path>/<tracker>/ (default: the parameter name; "
-                                  "'_box' is appended in box mode)")
+    p.add_argument("--name", help="the results run's name: results go to <results_path>/<tracker>/<name> (default: "
+                                  "the parameter name; '_box' is appended in box mode); not a sequence name as in "
+                                  "annotate/run.py: a --dataset folder sequence keeps its folder's name")
     add_protocol_argument(p, PROTOCOLS)
     add_device_arguments(p)
     return p

@@ -56,7 +56,9 @@ def build_parser() -> Parser:
     p.add_argument("--boxes", help="folder: a boxes file instead of the sequence folder's groundtruth.txt; one line "
                                    "per frame: x,y,w,h or a VOT polygon x1,y1,...,x4,y4 (its min/max box); an empty, "
                                    "NaN or zero-size line means no box")
-    p.add_argument("--name", help="folder: the sequence name (default: the sequence folder's name)")
+    p.add_argument("--name", help="folder: the sequence's name, used for its masks folder <out>/folder_masks/<name>/ "
+                                  "(default: the sequence folder's name); in run_tracker.py --name names the results "
+                                  "run instead")
     p.add_argument("--year", default="2017", choices=("2016", "2017"), help="DAVIS version (2016: 0/255 masks)")
     p.add_argument("--split", help="DAVIS: ImageSets split (default val); YouTube-VOS: split folder (default train)")
     p.add_argument("--resolution", default="480p", help="DAVIS resolution folder, e.g. 480p or 240p")
