@@ -55,6 +55,9 @@ CASES = {
                                      "no boxes file {tmp}/none.txt"),
     "annotate: output cannot be made": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--out", "{tmp}/file/x"], {},
                                         "--out {tmp}/file/x: cannot create (Not a directory)"),
+    "annotate: annotation_path cannot be made": (
+        ANNOTATE, ["folder", "--root", "{tmp}/seq"], {"BOX2SEG_ANNOTATION_PATH": "{tmp}/file/x"},
+        "annotation_path (pytracking/evaluation/local.py, or BOX2SEG_ANNOTATION_PATH) {tmp}/file/x: cannot create"),
     "annotate: bad choice": (ANNOTATE, ["lasot", "--format", "tiff"], {}, "argument --format: invalid choice"),
     "annotate: bad crop size": (ANNOTATE, ["lasot", "--crop-size", "10x10"], {}, "argument --crop-size"),
     "evaluate_masks: maskfolder without masks": (

@@ -27,7 +27,7 @@ from pytracking.annotate.settings import SOURCES, AnnotateSettings
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
                                   add_inference_arguments, add_weights_argument, continue_command, count,
                                   inference_settings, load_weights, output_folder, pick_device, set_threads,
-                                  usage_error)
+                                  setting_name, usage_error)
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -216,7 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         net = load_weights(args.weights, env.network_path)
         settings = settings_for(net, num_frames=args.num_frames, cache=not args.no_cache, **given)
         annotator = Annotator(net, settings, device)  # checks the crop size against the network
-        out = output_folder(args.out or env.annotation_path)
+        out = output_folder(args.out or env.annotation_path, "--out" if args.out else setting_name("annotation_path"))
     except (UsageError, ValueError, OSError) as err:  # OSError: e.g. a dataset folder that is missing
         return usage_error(err)
     formats = FORMATS[args.format]
