@@ -9,8 +9,8 @@ for 2000-frame videos. Frames are read and cropped ahead in worker threads.
 
 The device is never waited for per window: inputs go up from pinned memory without blocking, masks
 are pasted into the full image on the device and come back once per batch of windows, while the
-next batch is already queued. On CUDA the convolutions run channels_last (and in bf16 with
-``bf16``); steepest descent always runs in fp32.
+next batch is already queued. The convolutions run channels-last (NHWC; ``channels_last``), in bf16
+with ``bf16``; steepest descent always runs in fp32.
 
 Exact mode (the default) is the paper's inference: for the window of frame t, S and D over all T
 frames, B̂ on the T initial masks, Ŝ and D for frame t (T + 1 decodes). Frames near the ends of a
@@ -168,9 +168,7 @@ class Annotator:
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.settings = settings
-        self.channels_last = self.device.type == "cuda" if settings.channels_last is None else settings.channels_last
-        if self.channels_last:
-            self.net.to(memory_format=torch.channels_last)
+        self.net.to(memory_format=torch.channels_last if settings.channels_last else torch.contiguous_format)
         self._target_only = torch.tensor([0], device=self.device)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -191,7 +189,7 @@ class Annotator:
         """uint8 RGB crops (N, H, W, 3) -> the backbone's input (N, 3, H, W) on the device."""
         images = self._to_device(patches).permute(0, 3, 1, 2).float()
         images = normalize_image(images, self.net.feature_extractor.normalization)
-        return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
+        return images.contiguous(memory_format=torch.channels_last) if self.settings.channels_last else images
 
     @_without_grad
     def backbone(self, frames: List[PreparedFrame]) -> Dict[str, torch.Tensor]:
@@ -209,9 +207,9 @@ class Annotator:
             enc = self.net.encode_object(boxes, x[:, None], self.settings.crop_size)
             parts = self.net.decoder_frame_parts({k: feats[k] for k in self.net.decoder_input_layers},
                                                  None if enc.m is None else enc.m[:, 0])
-        return [FrameFeatures(DecoderFrameParts((k, v[i]) for k, v in parts.items()), x[i],
+        return [FrameFeatures(frame_parts, x[i],
                               ObjectEncoding(*(None if t is None else t[i, 0] for t in enc)))
-                for i in range(len(frames))]
+                for i, frame_parts in enumerate(parts.frames())]
 
     def _slots(self, slots: Sequence[int]) -> torch.Tensor:
         return self._target_only if tuple(slots) == (0,) else torch.tensor(slots, device=self.device)
@@ -228,7 +226,7 @@ class Annotator:
 
         decoded_frames = features if decoded is None else [features[k * n_windows + b] for k in decoded
                                                            for b in range(n_windows)]
-        feats = DecoderFrameParts((k, torch.stack([f.feats[k] for f in decoded_frames])) for k in features[0].feats)
+        feats = DecoderFrameParts.stack([f.feats for f in decoded_frames])
         x = stacked([f.x for f in features])
         enc = ObjectEncoding(*(None if part is None else stacked([f.enc[j] for f in features])
                                for j, part in enumerate(features[0].enc)))

@@ -5,7 +5,7 @@ Kept free of torch so that command lines can show these defaults in ``--help`` w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Tuple
 
 from ltr.models.box2seg.names import TARGET_STRIDES
 from ltr.models.meta.solvers import DEFAULT_SOLVER
@@ -28,7 +28,7 @@ class AnnotateSettings:
     workers: int = 4  # threads reading and cropping frames
     solver: str = DEFAULT_SOLVER  # steepest descent of S; "double_backward" is the official maths
     fast: bool = False  # share each frame's stage-1 mask between its windows (an approximation)
-    channels_last: Optional[bool] = None  # convolution memory layout; None: on CUDA only
+    channels_last: bool = True  # NHWC convolutions: oneDNN (CPU) and cuDNN skip reordering every map
 
 
 def check_crop_size(size: Tuple[int, int], stride: int) -> None:

@@ -71,9 +71,15 @@ def _matrices(n_in: int, n_out: int, taps: int, like: torch.Tensor) -> torch.Ten
 
 
 def bicubic_resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """``F.interpolate(x, size, mode='bicubic', align_corners=False)`` for x (..., H, W), as two GEMMs."""
+    """``F.interpolate(x, size, mode='bicubic', align_corners=False)`` for x (..., H, W), as two GEMMs;
+    a channels-last x (N,C,H,W) gives a channels-last result (the products then run on (H, W·C) maps)."""
     rows = _matrices(x.shape[-2], size[0], 1, x)[0]
     cols = _matrices(x.shape[-1], size[1], 1, x)[0]
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        n, c, h, w = x.shape
+        along_w = cols @ x.permute(0, 2, 3, 1).reshape(n * h, w, c)  # (N·H, W', C)
+        out = rows @ along_w.view(n, h, size[1] * c)  # (N, H', W'·C)
+        return out.view(n, size[0], size[1], c).permute(0, 3, 1, 2)
     return rows @ (x.contiguous() @ cols.transpose(0, 1))
 
 

@@ -13,7 +13,7 @@ of the convolutions of its parts, so only the floating-point summation order dif
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -79,6 +79,20 @@ class DecoderFrameParts(dict):
     reduced features (N,C,1,1). Every value has the frames along dim 0, like a backbone feature dict."""
 
     HPOOL = "hpool"
+
+    def frames(self) -> List["DecoderFrameParts"]:
+        """One DecoderFrameParts per frame, each value (C,h,w), sharing this one's memory."""
+        return [DecoderFrameParts((k, v[i]) for k, v in self.items()) for i in range(len(next(iter(self.values()))))]
+
+    @staticmethod
+    def stack(frames: Sequence["DecoderFrameParts"]) -> "DecoderFrameParts":
+        """The inverse of ``frames`` for any selection of frames, in the frames' memory layout (``torch.stack``
+        alone would turn channels-last maps into NCHW ones)."""
+        def stacked(maps: List[torch.Tensor]) -> torch.Tensor:
+            if maps[0].permute(1, 2, 0).is_contiguous():
+                return torch.stack([m.permute(1, 2, 0) for m in maps]).permute(0, 3, 1, 2)
+            return torch.stack(maps)
+        return DecoderFrameParts((k, stacked([f[k] for f in frames])) for k in frames[0])
 
 
 class RRB(nn.Module):

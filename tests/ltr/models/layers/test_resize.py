@@ -31,14 +31,31 @@ def test_bicubic_resize_equals_interpolate(size_in, size_out):
 
 
 @pytest.mark.parametrize("size_in, size_out", SIZES)
+def test_channels_last_resize_equals_interpolate_and_stays_channels_last(size_in, size_out):
+    x = torch.randn(2, 3, *size_in, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    leaf = x.contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    got = bicubic_resize(leaf, size_out)
+    assert got.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(got, interpolate(x, size_out), rtol=0, atol=1e-12)
+    weights = torch.randn(got.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    (got * weights).sum().backward()
+    reference = x.clone().requires_grad_(True)
+    (interpolate(reference, size_out) * weights).sum().backward()
+    torch.testing.assert_close(leaf.grad, reference.grad, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("size_in, size_out", SIZES)
 @pytest.mark.parametrize("out_channels, k", [(1, 3), (2, 5), (3, 1)])
-def test_conv_of_bicubic_resize_equals_conv_of_interpolate(size_in, size_out, out_channels, k):
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_conv_of_bicubic_resize_equals_conv_of_interpolate(size_in, size_out, out_channels, k, channels_last):
     g = torch.Generator().manual_seed(1)
     conv = nn.Conv2d(4, out_channels, k, padding=k // 2).double()
     with torch.no_grad():
         conv.weight.copy_(torch.randn(conv.weight.shape, generator=g, dtype=torch.float64))
         conv.bias.copy_(torch.randn(conv.bias.shape, generator=g, dtype=torch.float64))
-    x = torch.randn(2, 4, *size_in, dtype=torch.float64, generator=g, requires_grad=True)
+    x = torch.randn(2, 4, *size_in, dtype=torch.float64, generator=g)
+    x = x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    x.requires_grad_(True)
     got = conv_of_bicubic_resize(x, conv, size_out)
     grads = torch.autograd.grad(got.square().sum(), (x, conv.weight, conv.bias))
     expected = conv(interpolate(x, size_out))

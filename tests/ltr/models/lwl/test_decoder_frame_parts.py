@@ -4,7 +4,7 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from ltr.models.lwl.decoder import LWTLDecoder
+from ltr.models.lwl.decoder import DecoderFrameParts, LWTLDecoder
 
 WIDTHS = OrderedDict(layer4=64, layer3=48, layer2=32, layer1=24)  # deep to shallow
 STRIDES = dict(layer4=32, layer3=16, layer2=8, layer1=4)
@@ -52,3 +52,36 @@ def test_one_frame_part_serves_several_windows():
             expected, _ = decoder(torch.cat([scores[:, :16], window_scores], 1)[:, None], features, (H, W))
             torch.testing.assert_close(decoder.decode_frame_parts(parts, window_scores, (H, W)), expected,
                                        rtol=1e-5, atol=1e-5)
+
+
+def test_channels_last_inputs_give_the_logits_of_nchw_ones():
+    """Channels-last maps (the annotation engine's layout) go through every level and both resizes."""
+    decoder, features, scores = decoder_and_inputs(16, 16)
+    decoder.double()
+    features = {k: v.double() for k, v in features.items()}
+    scores = scores.double()
+    last = {k: v.contiguous(memory_format=torch.channels_last) for k, v in features.items()}
+    with torch.no_grad():
+        nchw, _ = decoder(scores[:, None], features, (H, W))
+        channels_last, _ = decoder(scores.contiguous(memory_format=torch.channels_last)[:, None], last, (H, W))
+        parts = decoder.frame_parts(last, scores[:, :16].contiguous(memory_format=torch.channels_last))
+        from_parts = decoder.decode_frame_parts(parts, scores[:, 16:], (H, W))
+    assert nchw.std() > 0.3
+    torch.testing.assert_close(channels_last, nchw, rtol=0, atol=1e-10)
+    torch.testing.assert_close(from_parts, nchw, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
+def test_parts_split_into_frames_and_stack_back_in_their_layout(layout):
+    decoder, features, scores = decoder_and_inputs(16, 16)
+    with torch.no_grad():
+        parts = decoder.frame_parts(features, scores[:, :16])
+    parts = DecoderFrameParts((k, v.contiguous(memory_format=layout)) for k, v in parts.items())
+    frames = parts.frames()
+    assert len(frames) == 5 and frames[3]["layer1"].shape == parts["layer1"].shape[1:]
+    order = [4, 0, 0, 2]
+    stacked = DecoderFrameParts.stack([frames[i] for i in order])
+    assert set(stacked) == set(parts)
+    for key, value in stacked.items():
+        torch.testing.assert_close(value, parts[key][order], rtol=0, atol=0)
+        assert value.is_contiguous(memory_format=layout)
