@@ -37,8 +37,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
-                                  add_device_arguments, add_protocol_argument, count, find_network, load_checked,
-                                  load_weights, output_folder, pick_device, set_threads, setting_name,
+                                  add_device_arguments, add_protocol_argument, continue_command, count, find_network,
+                                  load_checked, load_weights, output_folder, pick_device, set_threads, setting_name,
                                   usage_error)
 from pytracking.tracker import get_tracker_class, tracker_names
 
@@ -160,8 +160,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run = run_sequences(make_tracker, sequences, args.mode, initial_mask, layout,
                             Progress(len(sequences), f"[{args.tracker}] {layout.results_dir.name}"))
     except KeyboardInterrupt:
-        print(f"\n[{args.tracker}] interrupted; run the same command again to continue (sequences with results are "
-              f"skipped). Results so far: {layout.results_dir}", file=sys.stderr)
+        print(f"\n[{args.tracker}] interrupted; results so far: {layout.results_dir}; continue with (sequences with "
+              f"results are skipped): {continue_command(__file__, argv)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     sequences = targets_of(sequences)
     result = evaluate_run(sequences, layout.results_dir, layout.segmentation_dir, args.protocol,

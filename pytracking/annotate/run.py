@@ -229,7 +229,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
     except KeyboardInterrupt:
-        print(f"\n[annotate] interrupted; masks so far: {_outputs(layout, formats)}; continue with (finished units "
+        print(f"\n[annotate] interrupted; masks so far: {where}; continue with (finished units "
               f"are skipped): {continue_command(__file__, argv)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     records, seconds = run["sequences"], run["seconds"]

@@ -3,7 +3,10 @@ modes, resuming, bad frames, and one-line configuration errors."""
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,8 @@ from pytracking.analysis.tracking_report import main as tracking_report
 from pytracking.run_tracker import main
 from oracles import tight_box
 from tracking_helpers import DAVIS_FRAMES, read_png, read_rows
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -137,3 +142,19 @@ def test_results_of_another_network_are_not_mixed(env, bag_clip, tiny_lwl, posit
                                                   "network": str(other), "box2seg": str(positive_box2seg)}))
     assert main(["lwl", "default", "--network", str(tiny_lwl)] + common) == 2
     assert "other.pth.tar" in capsys.readouterr().err and not (results / "bag.txt").exists()
+
+
+def test_ctrl_c_prints_the_command_that_continues(env, bag_clip, tiny_lwl, positive_box2seg, monkeypatch, capsys):
+    from pytracking.evaluation import running
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(running, "run_sequences", interrupted)
+    args = ["lwl", "default", "--network", str(tiny_lwl), "--box2seg", str(positive_box2seg), "--mode", "box",
+            "--dataset", "folder", "--root", str(bag_clip)]
+    assert main(args) == 130
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message.startswith(f"[lwl] interrupted; results so far: {env['results'] / 'lwl' / 'default_box'}; ")
+    command = message.split("continue with (sequences with results are skipped): ", 1)[1]
+    assert shlex.split(command) == [sys.executable, str(REPO / "pytracking" / "run_tracker.py"), *args]
