@@ -46,5 +46,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB{averaged})")
     return EXIT_OK
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -263,11 +263,11 @@ class Progress:
             self.bar = tqdm(total=frames, desc=f"{self.label} seq {unit + 1}/{self.units} {name}", unit="frame",
                             leave=False, dynamic_ncols=True, file=self.stream)
 
-    def frame(self, count: int = 1) -> None:
-        """``count`` more frames of the current sequence are done."""
-        self.done += count
+    def frame(self, frames: int = 1) -> None:
+        """``frames`` more frames of the current sequence are done."""
+        self.done += frames
         if self.bar is not None:
-            self.bar.update(count)
+            self.bar.update(frames)
         elif self.enabled and time.monotonic() - self.last >= self.every:
             self._line()
 
