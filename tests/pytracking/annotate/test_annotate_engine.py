@@ -43,6 +43,8 @@ def test_layout_and_solver_give_the_same_logits(checkpoints, clips, change):
     for name, settings in (("default", SMALL), ("changed", replace(SMALL, **change))):
         annotator = Annotator(net, settings)
         logits[name] = annotator.segment([[2, 0, 4]], annotator.frame_features(frames))
+        layout = torch.channels_last if settings.channels_last else torch.contiguous_format
+        assert all(p.is_contiguous(memory_format=layout) for p in net.parameters() if p.dim() == 4), name
     assert logits["default"].std() > 0.01  # not a constant map
     torch.testing.assert_close(logits["changed"], logits["default"], rtol=1e-4, atol=1e-5)
 
