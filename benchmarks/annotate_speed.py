@@ -9,6 +9,7 @@ outputs); peak memory. Optionally J of exact vs fast mode on the shared DAVIS se
     python benchmarks/annotate_speed.py --config paper   # the paper's ResNet-50 net at 480x832
     python benchmarks/annotate_speed.py --device cuda --bf16   # GPU defaults: --config paper, 150 frames, Δ=15
     python benchmarks/annotate_speed.py --weights ckpt.pth.tar --crop-size 96x160 --search-area 2 --davis-j
+    python benchmarks/annotate_speed.py --weights ckpt.pth.tar --decoder-width 16   # its network, decoder half as wide
 
 The sequence is a real DAVIS-2016 one from ../shared/data (played forwards and backwards to reach
 --frames) or, when that is absent or --synthetic is given, a generated one. Random-init weights are
@@ -171,6 +172,19 @@ def davis_j(net: Box2SegNet, settings: AnnotateSettings, device: str, names: Opt
     return result
 
 
+def width(decoder_width: Optional[int]) -> Dict[str, int]:
+    return {} if decoder_width is None else {"decoder_mdim": decoder_width}
+
+
+def with_decoder_width(net: Box2SegNet, decoder_width: int) -> Box2SegNet:
+    """A randomly initialised network built like ``net`` but for the decoder's width, carrying ``net``'s
+    inference record (crop size, search area, solver), so that the run is set up as for ``net``."""
+    kwds = dict(net.constructor.kwds, backbone_pretrained=False, **width(decoder_width))
+    narrower = steepest_descent_resnet50(*net.constructor.args, **kwds)
+    narrower.inference = net.inference
+    return narrower
+
+
 def build_parser() -> Parser:
     p = Parser(prog="annotate_speed.py", description=__doc__)
     add_device_arguments(p)
@@ -191,6 +205,9 @@ def build_parser() -> Parser:
     p.add_argument("--sequence", default="bear", help="DAVIS-2016 sequence")
     p.add_argument("--synthetic", action="store_true", help="use a generated sequence")
     p.add_argument("--weights", help="a checkpoint (default: random init of --config)")
+    p.add_argument("--decoder-width", type=int, help="random weights of the same network (--weights' or --config's) "
+                   "with a decoder of this width: what a narrower or wider decoder would cost (speed does not depend "
+                   "on the weights; J is not measured)")
     p.add_argument("--davis-j", action="store_true", help="also J and frames/s of exact vs fast on DAVIS-2016 held-out")
     p.add_argument("--davis-sequences", nargs="+", help="with --davis-j: these sequences instead")
     p.add_argument("--davis-frame-step", type=int, default=1, help="with --davis-j: segment every k-th frame")
@@ -203,7 +220,9 @@ def main(argv: List[str] = None) -> int:
     try:
         device = use_device(args)
         check_at_least_one(args, "frames", "interval", "num_frames", "iters", "batch_windows", "repeats",
-                           "davis_frame_step")
+                           "davis_frame_step", "decoder_width")
+        if args.decoder_width and args.davis_j:
+            raise UsageError("--davis-j needs trained weights; --decoder-width builds random ones")
         frames = SHARED_DAVIS / "JPEGImages" / "240p"
         if not args.synthetic and frames.is_dir() and not (frames / args.sequence).is_dir():
             raise UsageError(f"no DAVIS-2016 sequence {args.sequence!r} in {frames}")
@@ -214,7 +233,11 @@ def main(argv: List[str] = None) -> int:
     config = args.config or ("paper" if gpu else "lite")
     if net is None:
         torch.manual_seed(0)
-        net = steepest_descent_resnet50(**CONFIGS[config]["net"])
+        net = steepest_descent_resnet50(**dict(CONFIGS[config]["net"], **width(args.decoder_width)))
+    elif args.decoder_width:
+        torch.manual_seed(0)
+        net = with_decoder_width(net, args.decoder_width)
+        config = f"weights {args.weights}, decoder width {args.decoder_width}, random init"
     else:
         config = f"weights {args.weights}"
     # crop size and search area: given, else what the checkpoint was trained for, else the preset's
@@ -224,6 +247,8 @@ def main(argv: List[str] = None) -> int:
                             batch_windows=args.batch_windows, bf16=args.bf16)
     length = args.frames or (150 if gpu else 12)
     annotators = {mode: Annotator(net, replace(settings, **fields), device) for mode, fields in MODES.items()}
+    if args.decoder_width and not args.weights:
+        config = f"{config}, decoder width {args.decoder_width}"
     result: Dict = {"device": device_name(device), "config": config, "settings": asdict(settings)}
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -96,6 +96,8 @@ CASES = {
                                    "weights {tmp}/w.pth not found"),
     "benchmark: bad value": ("benchmarks/annotate_speed.py", ["--frames", "0"], {}, "--frames must be at least 1"),
     "benchmark: argument mistake": (ANNOTATE_SPEED, ["--frames", "x"], {}, "argument --frames: invalid int value"),
+    "benchmark: random weights scored": (ANNOTATE_SPEED, ["--decoder-width", "8", "--davis-j"], {},
+                                         "--davis-j needs trained weights; --decoder-width builds random ones"),
     "train benchmark: argument mistake": (TRAIN_SPEED, ["--nope"], {}, "unrecognized arguments: --nope"),
     "train benchmark: bad value": (TRAIN_SPEED, ["--batch", "0"], {}, "--batch must be at least 1"),
     "benchmark: no such device": ("benchmarks/train_speed.py", ["--device", "nope"], {},

@@ -49,3 +49,18 @@ def test_train_speed(tmp_path):
         assert {"loader", "backbone", "S", "decoder", "backward", "optimizer"} <= set(split)
         assert split["backward"] > 0 and result["peak_memory_mib"][solver] > 0
     assert "x gemm" in result["stdout"]
+
+
+def test_a_narrower_decoder_keeps_the_rest_of_the_network_and_its_inference_record():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from annotate_speed import with_decoder_width
+    from pytracking.utils.cli import load_weights
+
+    shipped = load_weights(str(REPO / "pytracking" / "networks" / "box2seg_lite0.pth.tar"), "")
+    narrower = with_decoder_width(shipped, 8)
+    assert narrower.inference == shipped.inference
+    assert narrower.constructor.kwds == dict(shipped.constructor.kwds, decoder_mdim=8, backbone_pretrained=False)
+    assert narrower.decoder.RRB2["layer1"].conv1x1.out_channels == 8  # layer1's width is the decoder width (x1)
+    assert narrower.decoder.project.conv2.in_channels == 4 and shipped.decoder.project.conv2.in_channels == 16
+    shipped_sizes = {k: v.shape for k, v in shipped.state_dict().items() if not k.startswith("decoder.")}
+    assert shipped_sizes == {k: v.shape for k, v in narrower.state_dict().items() if not k.startswith("decoder.")}
