@@ -41,6 +41,7 @@ from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import imread_mask, imread_rgb
 from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
+from ltr.models.inference import InferenceRecord
 from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
 from pytracking.annotate.settings import parse_size
 from pytracking.annotate.writer import write_mask
@@ -172,16 +173,13 @@ def davis_j(net: Box2SegNet, settings: AnnotateSettings, device: str, names: Opt
     return result
 
 
-def width(decoder_width: Optional[int]) -> Dict[str, int]:
-    return {} if decoder_width is None else {"decoder_mdim": decoder_width}
-
-
 def with_decoder_width(net: Box2SegNet, decoder_width: int) -> Box2SegNet:
     """A randomly initialised network built like ``net`` but for the decoder's width, carrying ``net``'s
-    inference record (crop size, search area, solver), so that the run is set up as for ``net``."""
-    kwds = dict(net.constructor.kwds, backbone_pretrained=False, **width(decoder_width))
+    inference record (crop size, search area, solver; None for a preset), so that the run is set up as
+    for ``net``."""
+    kwds = dict(net.constructor.kwds, backbone_pretrained=False, decoder_mdim=decoder_width)
     narrower = steepest_descent_resnet50(*net.constructor.args, **kwds)
-    narrower.inference = net.inference
+    narrower.inference = InferenceRecord.of(net)
     return narrower
 
 
@@ -230,25 +228,23 @@ def main(argv: List[str] = None) -> int:
     except UsageError as err:
         return usage_error(err)
     gpu = device.type == "cuda"
-    config = args.config or ("paper" if gpu else "lite")
+    preset = args.config or ("paper" if gpu else "lite")
+    torch.manual_seed(0)
     if net is None:
-        torch.manual_seed(0)
-        net = steepest_descent_resnet50(**dict(CONFIGS[config]["net"], **width(args.decoder_width)))
-    elif args.decoder_width:
-        torch.manual_seed(0)
-        net = with_decoder_width(net, args.decoder_width)
-        config = f"weights {args.weights}, decoder width {args.decoder_width}, random init"
+        net = steepest_descent_resnet50(**CONFIGS[preset]["net"])
+        config = preset
     else:
         config = f"weights {args.weights}"
+    if args.decoder_width:
+        net = with_decoder_width(net, args.decoder_width)
+        config += f", decoder width {args.decoder_width}, random init"
     # crop size and search area: given, else what the checkpoint was trained for, else the preset's
     settings = settings_for(net, num_frames=args.num_frames, interval=args.interval or (15 if gpu else 1),
                             iters=args.iters, search_area=args.search_area,
-                            crop_size=args.crop_size or (None if args.weights else CONFIGS[config]["crop"]),
+                            crop_size=args.crop_size or (None if args.weights else CONFIGS[preset]["crop"]),
                             batch_windows=args.batch_windows, bf16=args.bf16)
     length = args.frames or (150 if gpu else 12)
     annotators = {mode: Annotator(net, replace(settings, **fields), device) for mode, fields in MODES.items()}
-    if args.decoder_width and not args.weights:
-        config = f"{config}, decoder width {args.decoder_width}"
     result: Dict = {"device": device_name(device), "config": config, "settings": asdict(settings)}
 
     with tempfile.TemporaryDirectory() as tmp:
