@@ -12,7 +12,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from ltr.admin.environment import ENV_PREFIX
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
@@ -241,38 +241,43 @@ class Progress:
     On a terminal: one tqdm bar per sequence (no nested bars). On a pipe or a log file: a plain line
     every ``every`` seconds and one when a sequence ends, without carriage returns or cursor moves.
     Not ``enabled``: no bar and no lines (for callers that report elsewhere), but messages still show.
+    Once a unit is finished, a run ETA follows: the units after the current one at the mean time of
+    the finished ones (a unit the caller skips, e.g. one already done, only makes it come early).
     """
 
     def __init__(self, units: int, label: str, stream: Optional[IO] = None, every: float = 30.0,
-                 terminal: Optional[bool] = None, enabled: bool = True):
-        self.units, self.label, self.every, self.enabled = units, label, every, enabled
+                 terminal: Optional[bool] = None, enabled: bool = True, clock: Callable[[], float] = time.monotonic):
+        self.units, self.label, self.every, self.enabled, self.clock = units, label, every, enabled, clock
         self.stream = stream if stream is not None else sys.stderr
         self.terminal = is_terminal(self.stream) if terminal is None else terminal
         self.unit = 0
         self.bar: Any = None
         self.name, self.total, self.done, self.start, self.last = "", 0, 0, 0.0, 0.0
+        self.unit_seconds: Dict[int, float] = {}  # unit -> seconds its finished sequences took
 
     def sequence(self, unit: int, name: str, frames: int) -> None:
         """A sequence of ``frames`` frames starts (``unit``: its unit's 0-based index)."""
         self.close_bar()
         self.unit, self.name, self.total, self.done = unit, name, frames, 0
-        self.start = self.last = time.monotonic()
+        self.start = self.last = self.clock()
         if self.enabled and self.terminal:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=frames, desc=f"{self.label} seq {unit + 1}/{self.units} {name}", unit="frame",
-                            leave=False, dynamic_ncols=True, file=self.stream)
+            run = self._run_eta(None)
+            desc = f"{self.label} seq {unit + 1}/{self.units} {name}" + (f" (run ETA {run})" if run else "")
+            self.bar = tqdm(total=frames, desc=desc, unit="frame", leave=False, dynamic_ncols=True, file=self.stream)
 
     def frame(self, frames: int = 1) -> None:
         """``frames`` more frames of the current sequence are done."""
         self.done += frames
         if self.bar is not None:
             self.bar.update(frames)
-        elif self.enabled and time.monotonic() - self.last >= self.every:
+        elif self.enabled and self.clock() - self.last >= self.every:
             self._line()
 
     def sequence_done(self) -> None:
         """The current sequence is finished."""
+        self.unit_seconds[self.unit] = self.unit_seconds.get(self.unit, 0.0) + self.clock() - self.start
         if self.enabled and self.bar is None and self.total:
             self._line()
         self.close_bar()
@@ -296,12 +301,25 @@ class Progress:
             self.bar.close()
             self.bar = None
 
+    def _run_eta(self, sequence_left: Optional[float]) -> Optional[str]:
+        """The run's remaining time: ``sequence_left`` seconds of the current sequence (None: the whole
+        current unit is left) and every later unit at the mean of the finished units; None before one is."""
+        from tqdm import tqdm
+
+        finished = [s for u, s in self.unit_seconds.items() if u != self.unit]
+        later = self.units - self.unit - (1 if sequence_left is not None else 0)
+        if not finished or later <= 0:
+            return None
+        return tqdm.format_interval((sequence_left or 0.0) + later * sum(finished) / len(finished))
+
     def _line(self) -> None:
         from tqdm import tqdm
 
-        self.last = time.monotonic()
+        self.last = self.clock()
         elapsed = self.last - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = tqdm.format_interval((self.total - self.done) / rate) if rate > 0 else "?"
+        left = (self.total - self.done) / rate if rate > 0 else None
+        eta = "?" if left is None else tqdm.format_interval(left)
+        run = self._run_eta(left) if left is not None else None
         print(f"{self.label}: sequence {self.unit + 1}/{self.units} {self.name}: {self.done}/{self.total} frames, "
-              f"{rate:.2f} frames/s, ETA {eta}", file=self.stream, flush=True)
+              f"{rate:.2f} frames/s, ETA {eta}" + (f", run ETA {run}" if run else ""), file=self.stream, flush=True)

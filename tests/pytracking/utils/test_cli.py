@@ -84,6 +84,39 @@ def test_progress_in_a_log_file_is_plain_lines_with_rate_and_eta():
     assert "4/4 frames" in lines[-1] and "a problem" in lines
 
 
+def test_progress_gives_a_run_eta_from_the_finished_units():
+    """4 units; unit 1 took 100 s, unit 2 is skipped (already done), unit 3 is half done at 2 frames/s
+    after 50 s: its 50 s left and unit 4 at 100 s make 2:30 (counted by hand, as below)."""
+    now = [0.0]
+    log = io.StringIO()
+    progress = Progress(4, "[annotate] lasot", stream=log, every=0.0, clock=lambda: now[0])
+    progress.sequence(0, "a", 200)
+    now[0] = 100.0
+    progress.frame(200)
+    progress.sequence_done()
+    progress.sequence(2, "c", 200)
+    now[0] = 150.0
+    progress.frame(100)
+    first, last = log.getvalue().splitlines()[0], log.getvalue().splitlines()[-1]
+    assert "run ETA" not in first  # no unit finished yet
+    assert last == "[annotate] lasot: sequence 3/4 c: 100/200 frames, 2.00 frames/s, ETA 00:50, run ETA 02:30"
+    now[0] = 160.0
+    progress.frame(100)
+    progress.sequence_done()
+    progress.sequence(2, "c2", 100)  # unit 3's second sequence: its first one's 60 s are not a finished unit
+    now[0] = 170.0
+    progress.frame(20)
+    assert log.getvalue().splitlines()[-1].endswith("20/100 frames, 2.00 frames/s, ETA 00:40, run ETA 02:20")
+    now[0] = 0.0
+    bar = Progress(4, "[annotate] lasot", stream=io.StringIO(), terminal=True, clock=lambda: now[0])
+    bar.sequence(0, "a", 200)
+    now[0] = 100.0
+    bar.sequence_done()
+    bar.sequence(2, "c", 200)  # units 3 and 4 left at 100 s each
+    assert bar.bar.desc == "[annotate] lasot seq 3/4 c (run ETA 03:20)"
+    bar.close_bar()
+
+
 def test_progress_counts_frames_in_steps_and_when_not_enabled_shows_only_messages():
     log = io.StringIO()
     progress = Progress(1, "[lwl] default", stream=log, every=3600.0)
