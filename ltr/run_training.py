@@ -123,9 +123,10 @@ def main(argv=None) -> int:
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
         return usage_error(str(err))
     except KeyboardInterrupt:
-        command = continue_command(__file__, argv, ["--resume"])
-        print(f"\n[train] interrupted; the finished epochs' checkpoints are in {settings.env.workspace_dir}/checkpoints/"
-              f"{settings.project_path}\n[train] continue with: {command}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun every process is interrupted; one says so
+            command = continue_command(__file__, argv, ["--resume"])
+            print(f"\n[train] interrupted; the finished epochs' checkpoints are in {settings.env.workspace_dir}/"
+                  f"checkpoints/{settings.project_path}\n[train] continue with: {command}", file=sys.stderr)
         return EXIT_INTERRUPTED
     replaced, problems = (int(sum(epoch.get(f"Data/{k}", 0) for epoch in history))
                           for k in ("replaced_samples", "annotation_problems"))

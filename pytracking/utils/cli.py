@@ -8,6 +8,7 @@ torch (the entry scripts import their heavy modules after parsing).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -87,12 +88,23 @@ def count(n: int, noun: str, plural: Optional[str] = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
-def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[str] = ()) -> str:
-    """The command line, shell-quoted, that continues an interrupted run: this Python, the script as it was
-    started and its arguments (``script``, the entry file, and ``argv`` when main() was called with
-    arguments rather than from the command line), plus those of ``add`` not already given."""
+def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[str] = (),
+                     env: Optional[Mapping[str, str]] = None) -> str:
+    """The command line, shell-quoted, that continues an interrupted run: the launcher (this Python, or
+    ``torchrun`` with as many processes per node when it started this one), the script as it was started
+    and its arguments (``script``, the entry file, and ``argv`` when main() was called with arguments
+    rather than from the command line), plus those of ``add`` not already given. torchrun's rendezvous
+    options cannot be read back: for several nodes the command says to add them."""
+    env = os.environ if env is None else env
     start, args = (sys.argv[0], sys.argv[1:]) if argv is None else (script, list(argv))
-    return shlex.join([sys.executable, start, *args, *(a for a in add if a not in args)])
+    launcher, note = [sys.executable], ""
+    if "TORCHELASTIC_RUN_ID" in env and "LOCAL_WORLD_SIZE" in env:
+        launcher = ["torchrun", "--nproc_per_node", env["LOCAL_WORLD_SIZE"]]
+        nodes = int(env.get("WORLD_SIZE", env["LOCAL_WORLD_SIZE"])) // int(env["LOCAL_WORLD_SIZE"])
+        if nodes > 1:
+            launcher += ["--nnodes", str(nodes)]
+            note = "  # on every node, with this run's rendezvous options"
+    return shlex.join([*launcher, start, *args, *(a for a in add if a not in args)]) + note
 
 
 def set_threads(threads: Optional[int]) -> None:

@@ -70,6 +70,19 @@ def test_the_continue_command_is_this_run_quoted(monkeypatch):
     assert continue_command("/repo/run.py", ["--resume", "a"], ["--resume"]) == f"{python} /repo/run.py --resume a"
 
 
+def test_the_continue_command_of_a_torchrun_worker_is_torchrun():
+    """torchrun sets these in every worker (its docs); 2 nodes of 4 processes each in the second case."""
+    one_node = {"TORCHELASTIC_RUN_ID": "none", "LOCAL_WORLD_SIZE": "4", "WORLD_SIZE": "4", "RANK": "0"}
+    assert continue_command("/repo/ltr/run_training.py", ["box2seg", "default"], ["--resume"], env=one_node) == \
+        "torchrun --nproc_per_node 4 /repo/ltr/run_training.py box2seg default --resume"
+    two_nodes = dict(one_node, WORLD_SIZE="8")
+    assert continue_command("/repo/ltr/run_training.py", ["box2seg", "default"], env=two_nodes) == \
+        "torchrun --nproc_per_node 4 --nnodes 2 /repo/ltr/run_training.py box2seg default" \
+        "  # on every node, with this run's rendezvous options"
+    srun = {"RANK": "0", "WORLD_SIZE": "4", "LOCAL_RANK": "0"}  # a launcher that is not torchrun
+    assert continue_command("/repo/run.py", ["x"], env=srun) == f"{shlex.quote(sys.executable)} /repo/run.py x"
+
+
 def test_progress_in_a_log_file_is_plain_lines_with_rate_and_eta():
     log = io.StringIO()
     progress = Progress(2, "[annotate] lasot", stream=log, every=0.0)
