@@ -89,6 +89,7 @@ VARIANTS = {
     "davis16_lite_d32_boxdrop": ("davis16_lite_d64_boxdrop", {"net_kwargs": {"out_feature_dim": 32}}),
     "davis16_lite_d64_boxdrop_seed1": ("davis16_lite_d64_boxdrop", {"seed": 1}),
     "davis16_lite_d64_boxdrop_w16": ("davis16_lite_d64_boxdrop", {"net_kwargs": {"decoder_mdim": 16}}),
+    "davis16_lite_d64_boxdrop_w16_seed1": ("davis16_lite_d64_boxdrop_w16", {"seed": 1}),
     "davis16_lite_d64_boxdrop_s8": ("davis16_lite_d64_boxdrop", {"net_kwargs": {"target_stride": 8,
                                                                              "target_model_input_layer": "layer2"}}),
     "davis16_lite_d64_boxdrop_t5": ("davis16_lite_d64_boxdrop", {"num_frames": 5}),
