@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,7 @@ from ltr.dataset.base_video_dataset import BaseVideoDataset
 from ltr.dataset.sequence import SequenceError, VideoSequence, frame_files
 
 VideoMeta = Dict  # {"shape": [h, w], "frames": [stem], "objects": {id: {"pixels": [n], "bbox": [[x,y,w,h]]}}}
+SCAN_NOTICE = 100  # videos to scan from which the scan is shown (a bar on a terminal, a line in a log)
 
 
 def read_labels(path: PathLike, binary: bool) -> np.ndarray:
@@ -113,10 +115,14 @@ def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], bin
             cache = json.load(f)
     missing = [v for v in videos if v not in cache]
     if missing:
+        terminal = sys.stderr.isatty()
+        if len(missing) >= SCAN_NOTICE and not terminal:  # a log gets one line, not a bar's carriage returns
+            print(f"[data] scanning the annotations of {len(missing)} videos in {anno_root} (once: cached in "
+                  f"{meta_path})", file=sys.stderr, flush=True)
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
             scanned = pool.map(lambda v: scan_video(anno_root / v, binary), missing)
             cache.update(zip(missing, tqdm(scanned, total=len(missing), desc=f"scanning {anno_root}",
-                                           disable=len(missing) < 100)))
+                                           disable=len(missing) < SCAN_NOTICE or not terminal)))
         problems = [p for v in missing for p in cache[v].get("unreadable", [])]
         if problems:
             warnings.warn(f"{len(problems)} unreadable annotation(s) in {anno_root}; their frames are not sampled "

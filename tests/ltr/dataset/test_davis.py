@@ -68,3 +68,16 @@ def test_unreadable_annotation_is_reported_never_sampled_and_not_cached(davis17_
     visible = ds.get_sequence_info(0)["visible"].tolist()
     assert visible == [i != 3 for i in range(12)]
     assert "s0" not in json.loads(meta.read_text())  # rescanned next time, once the file is fixed
+
+
+def test_a_long_scan_in_a_log_is_one_line_without_a_bar(tmp_path, monkeypatch, capsys):
+    """stderr captured by pytest is not a terminal: a scan of many videos says so once, with no bar."""
+    from ltr.dataset import vos_base
+
+    monkeypatch.setattr(vos_base, "SCAN_NOTICE", 3)
+    monkeypatch.setattr(vos_base, "scan_video", lambda anno_dir, binary: {"shape": [2, 2], "frames": [],
+                                                                          "objects": {}})
+    meta = vos_base.load_video_meta(tmp_path / "meta.json", tmp_path, ["a", "b", "c"], binary=True)
+    assert sorted(meta) == ["a", "b", "c"]
+    err = capsys.readouterr().err
+    assert err == f"[data] scanning the annotations of 3 videos in {tmp_path} (once: cached in {tmp_path / 'meta.json'})\n"
