@@ -254,7 +254,7 @@ class Progress:
     every ``every`` seconds and one when a sequence ends, without carriage returns or cursor moves.
     Not ``enabled``: no bar and no lines (for callers that report elsewhere), but messages still show.
     Once a unit is finished, a run ETA follows: the units after the current one at the mean time of
-    the finished ones (a unit the caller skips, e.g. one already done, only makes it come early).
+    the finished ones (units the caller will skip, e.g. already done, count too: the run can end sooner).
     """
 
     def __init__(self, units: int, label: str, stream: Optional[IO] = None, every: float = 30.0,

@@ -12,7 +12,7 @@ from pytracking.utils.cli import EXIT_INTERRUPTED
 SCRIPT = Path(__file__).resolve().parents[2] / "ltr" / "run_training.py"
 
 
-def interrupted(settings):
+def interrupted(settings, resume):
     raise KeyboardInterrupt
 
 
@@ -26,7 +26,7 @@ def test_an_interrupted_run_says_once_how_to_continue(tmp_path, monkeypatch, cap
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(ltr.trainers.build, "run", lambda settings, resume: interrupted(settings))
+    monkeypatch.setattr(ltr.trainers.build, "run", interrupted)
     argv = ["box2seg", "synthetic", "--workspace", str(tmp_path / "my ws")]
     assert runpy.run_path(str(SCRIPT))["main"](argv) == EXIT_INTERRUPTED
     err = capsys.readouterr().err

@@ -8,5 +8,6 @@ from ltr.train_settings.box2seg.davis16_lite_d64_boxdrop import configure as con
 
 def configure(settings) -> None:
     configure_davis16_lite_d64_boxdrop(settings)
-    settings.description = "box2seg, 64-d target features, box-encoding dropout 0.5, decoder width 16, shared DAVIS-2016, Lite0"
+    settings.description = ("box2seg, 64-d target features, box-encoding dropout 0.5, decoder width 16, shared "
+                            "DAVIS-2016, Lite0")
     settings.net_kwargs = dict(settings.net_kwargs, decoder_mdim=16)

@@ -80,4 +80,5 @@ def test_a_long_scan_in_a_log_is_one_line_without_a_bar(tmp_path, monkeypatch, c
     meta = vos_base.load_video_meta(tmp_path / "meta.json", tmp_path, ["a", "b", "c"], binary=True)
     assert sorted(meta) == ["a", "b", "c"]
     err = capsys.readouterr().err
-    assert err == f"[data] scanning the annotations of 3 videos in {tmp_path} (once: cached in {tmp_path / 'meta.json'})\n"
+    assert err == (f"[data] scanning the annotations of 3 videos in {tmp_path} (once: cached in "
+                   f"{tmp_path / 'meta.json'})\n")
