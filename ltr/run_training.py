@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser,  # noqa: E402 (path above)
-                                  UsageError, continue_command, count, output_folder, setting_name, usage_error)
+                                  UsageError, continue_command, count, output_folder, reports_for_the_job,
+                                  setting_name, usage_error)
 
 if TYPE_CHECKING:
     from ltr.admin.settings import Settings
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
         return usage_error(str(err))
     except KeyboardInterrupt:
-        if os.environ.get("RANK", "0") == "0":  # under torchrun every process is interrupted; one says so
+        if reports_for_the_job():  # under torchrun every process is interrupted; one says how to continue
             command = continue_command(__file__, argv, ["--resume"])
             print(f"\n[train] interrupted; the finished epochs' checkpoints are in {settings.env.workspace_dir}/"
                   f"checkpoints/{settings.project_path}\n[train] continue with: {command}", file=sys.stderr)

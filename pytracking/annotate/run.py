@@ -26,8 +26,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from pytracking.annotate.settings import SOURCES, AnnotateSettings
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
                                   add_inference_arguments, add_weights_argument, continue_command, count,
-                                  inference_settings, load_weights, output_folder, pick_device, set_threads,
-                                  setting_name, usage_error)
+                                  inference_settings, load_weights, output_folder, pick_device, reports_for_the_job,
+                                  set_threads, setting_name, usage_error)
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -229,8 +229,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
     except KeyboardInterrupt:
-        print(f"\n[annotate] interrupted; masks so far: {where}; continue with (finished units "
-              f"are skipped): {continue_command(__file__, argv)}", file=sys.stderr)
+        if reports_for_the_job():  # shards started by torchrun share one command
+            print(f"\n[annotate] interrupted; masks so far: {where}; continue with (finished units "
+                  f"are skipped): {continue_command(__file__, argv)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     records, seconds = run["sequences"], run["seconds"]
     summary_path = layout.summary_path(shard, num_shards)

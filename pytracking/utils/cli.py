@@ -107,6 +107,12 @@ def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[s
     return shlex.join([*launcher, start, *args, *(a for a in add if a not in args)]) + note
 
 
+def reports_for_the_job(env: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether this process says what concerns the whole job (e.g. how to continue it): yes, unless a
+    launcher such as torchrun started several processes (RANK) and this one is not rank 0."""
+    return (os.environ if env is None else env).get("RANK", "0") == "0"
+
+
 def set_threads(threads: Optional[int]) -> None:
     """CPU threads of PyTorch and OpenCV (None: their own choice); UsageError below 1."""
     if threads is None:

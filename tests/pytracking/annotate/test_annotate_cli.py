@@ -320,3 +320,7 @@ def test_ctrl_c_says_how_to_continue(lasot_root, tmp_path, checkpoints, monkeypa
     assert shlex.split(command) == [sys.executable, str(REPO / "pytracking" / "annotate" / "run.py"), "lasot",
                                     "--root", str(lasot_root), "--out", str(out), "--weights",
                                     str(checkpoints["positive"]), *SMALL_ARGS]
+    monkeypatch.setenv("RANK", "1")  # shard 2 of 2 started by torchrun: shard 1 says how to continue
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert annotate("lasot", lasot_root, out, checkpoints["positive"]) == 130
+    assert "continue with" not in capsys.readouterr().err
