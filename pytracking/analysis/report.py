@@ -74,8 +74,7 @@ def evaluate_method(method: Method, sequences: Sequence[VideoSequence], protocol
                 scores = _score_sequence(method, seq, bound, bar)
             except ImageReadError as err:
                 failed[seq.name] = str(err)
-                bar.close_bar()
-                bar.write(f"{method_name(method)}: sequence {seq.name} failed, not scored: {err}")
+                bar.sequence_failed(f"{method_name(method)}: sequence {seq.name} failed, not scored: {err}")
                 continue
             bar.sequence_done()
             entry: Dict[str, Any] = {"frames": [f.stem for f in seq.frames]}

@@ -182,8 +182,7 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
                     records.append(annotate_sequence(annotator, seq, layout, pool, vis, formats, progress))
                     progress.sequence_done()
             except (SequenceError, OSError) as err:  # unreadable input, or an output write failed
-                progress.close_bar()
-                progress.write(f"skipping {unit}: {err}")
+                progress.sequence_failed(f"skipping {unit}: {err}")
                 run["failed_units"].append({"unit": unit, "reason": str(err)})
                 continue
             layout.mark_done(unit, records)

@@ -305,8 +305,7 @@ def run_sequences(make_tracker: Callable[[], Tracker], sequences: Sequence[Video
             else:
                 records, failed = track_video(make_tracker, seq, mode, initial_mask, layout, progress)
         except SequenceFailure as err:
-            progress.close_bar()
-            progress.write(f"skipping {err}")
+            progress.sequence_failed(f"skipping {err}")
             run["failed"].append({"sequence": seq.name, "reason": str(err)})
             continue
         progress.sequence_done()

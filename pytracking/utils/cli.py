@@ -300,6 +300,12 @@ class Progress:
             self._line()
         self.close_bar()
 
+    def sequence_failed(self, message: str) -> None:
+        """The current sequence (or unit) ends unfinished: its bar goes, ``message`` stays, and its time is
+        not counted as a finished unit's."""
+        self.close_bar()
+        self.write(message)
+
     def write(self, message: str) -> None:
         """A message on the progress stream, above the bar."""
         if self.bar is not None:
