@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     except ConfigError as err:  # a dataset not configured or missing, checkpoints in the way, ...
         return usage_error(str(err))
     except KeyboardInterrupt:
-        if reports_for_the_job():  # under torchrun every process is interrupted; one says how to continue
+        if reports_for_the_job():  # under a launcher every process is interrupted; one says how to continue
             command = continue_command(__file__, argv, ["--resume"])
             print(f"\n[train] interrupted; the finished epochs' checkpoints are in {settings.env.workspace_dir}/"
                   f"checkpoints/{settings.project_path}\n[train] continue with: {command}", file=sys.stderr)

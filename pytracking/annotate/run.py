@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from ltr.admin.launcher import launch_place
 from pytracking.annotate.settings import SOURCES, AnnotateSettings
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
                                   add_inference_arguments, add_weights_argument, continue_command, count,
@@ -77,16 +78,12 @@ def build_parser() -> Parser:
 
 
 def resolve_shard(shard: Optional[int], num_shards: Optional[int], env: Mapping[str, str]) -> Tuple[int, int]:
-    """(index, count) from the arguments, else torchrun's or SLURM's environment, else (0, 1)."""
+    """(index, count) from the arguments, else the launcher's (torchrun, SLURM: ``launch_place``), else (0, 1)."""
     if (shard is None) != (num_shards is None):
         raise UsageError("--shard and --num-shards go together")
     if shard is None:
-        for rank, size in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
-            if rank in env and size in env:
-                shard, num_shards = int(env[rank]), int(env[size])
-                break
-        else:
-            shard, num_shards = 0, 1
+        place = launch_place(env)
+        shard, num_shards = place.rank, place.world_size
     if not 0 <= shard < num_shards:
         raise UsageError(f"shard {shard} is not in 0..{num_shards - 1}")
     return shard, num_shards
@@ -228,7 +225,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
                              formats, label=f"[annotate] {source.name}")
     except KeyboardInterrupt:
-        if reports_for_the_job():  # shards started by torchrun share one command
+        if reports_for_the_job():  # shards started by torchrun or srun share one command
             print(f"\n[annotate] interrupted; masks so far: {where}; continue with (finished units "
                   f"are skipped): {continue_command(__file__, argv)}", file=sys.stderr)
         return EXIT_INTERRUPTED

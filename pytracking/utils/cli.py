@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from ltr.admin.environment import ENV_PREFIX
+from ltr.admin.launcher import launch_place
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
 from pytracking.annotate.settings import AnnotateSettings, parse_size
 from pytracking.utils.loading import DEFAULT_BOX2SEG, network_file
@@ -90,27 +91,32 @@ def count(n: int, noun: str, plural: Optional[str] = None) -> str:
 
 def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[str] = (),
                      env: Optional[Mapping[str, str]] = None) -> str:
-    """The command line, shell-quoted, that continues an interrupted run: the launcher (this Python, or
-    ``torchrun`` with as many processes per node when it started this one), the script as it was started
-    and its arguments (``script``, the entry file, and ``argv`` when main() was called with arguments
-    rather than from the command line), plus those of ``add`` not already given. torchrun's rendezvous
-    options cannot be read back: for several nodes the command says to add them."""
+    """The command line, shell-quoted, that continues an interrupted run: the launcher (this Python;
+    ``torchrun`` with as many processes per node, or ``srun`` with as many tasks, when one started this
+    process), the script as it was started and its arguments (``script``, the entry file, and ``argv``
+    when main() was called with arguments rather than from the command line), plus those of ``add`` not
+    already given. Launcher options that cannot be read back (torchrun's rendezvous on several nodes,
+    srun's others) are named in a comment after the command."""
     env = os.environ if env is None else env
     start, args = (sys.argv[0], sys.argv[1:]) if argv is None else (script, list(argv))
     launcher, note = [sys.executable], ""
+    place = launch_place(env)
     if "TORCHELASTIC_RUN_ID" in env and "LOCAL_WORLD_SIZE" in env:
         launcher = ["torchrun", "--nproc_per_node", env["LOCAL_WORLD_SIZE"]]
         nodes = int(env.get("WORLD_SIZE", env["LOCAL_WORLD_SIZE"])) // int(env["LOCAL_WORLD_SIZE"])
         if nodes > 1:
             launcher += ["--nnodes", str(nodes)]
             note = "  # on every node, with this run's rendezvous options"
+    elif place.launcher == "slurm" and place.world_size > 1:
+        launcher = ["srun", "--ntasks", str(place.world_size), sys.executable]
+        note = "  # with this job's other srun options"
     return shlex.join([*launcher, start, *args, *(a for a in add if a not in args)]) + note
 
 
 def reports_for_the_job(env: Optional[Mapping[str, str]] = None) -> bool:
     """Whether this process says what concerns the whole job (e.g. how to continue it): yes, unless a
-    launcher such as torchrun started several processes (RANK) and this one is not rank 0."""
-    return (os.environ if env is None else env).get("RANK", "0") == "0"
+    launcher (torchrun, SLURM) started several processes and this one is not rank 0."""
+    return launch_place(env).is_main
 
 
 def set_threads(threads: Optional[int]) -> None:
@@ -127,7 +133,7 @@ def set_threads(threads: Optional[int]) -> None:
 
 
 def pick_device(name: Optional[str], env: Mapping[str, str]) -> "torch.device":
-    """``name``, else the GPU of this node-local rank (LOCAL_RANK / SLURM_LOCALID), else the CPU;
+    """``name``, else the GPU of this process's rank on its node (``launch_place``), else the CPU;
     UsageError when the named device does not exist here."""
     import torch
 
@@ -140,8 +146,7 @@ def pick_device(name: Optional[str], env: Mapping[str, str]) -> "torch.device":
         return device
     if not torch.cuda.is_available():
         return torch.device("cpu")
-    local = int(env.get("LOCAL_RANK", env.get("SLURM_LOCALID", 0)))
-    return torch.device("cuda", local % torch.cuda.device_count())
+    return torch.device("cuda", launch_place(env).local_rank % torch.cuda.device_count())
 
 
 def find_network(name: Union[str, Path], network_path: Any, what: str) -> Path:

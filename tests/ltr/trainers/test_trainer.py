@@ -123,21 +123,25 @@ def train_recording(settings) -> dict:
             "grads": {n: p.grad.clone() for n, p in net.named_parameters() if p.grad is not None}}
 
 
-def _ddp_worker(rank: int, world: int, port: int, workspace: str, task: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
+def _ddp_worker(rank: int, world: int, port: int, workspace: str, task: str, launcher: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    if launcher == "torchrun":
+        os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    else:
+        os.environ.update(SLURM_PROCID=str(rank), SLURM_NTASKS=str(world), SLURM_LOCALID=str(rank))
     torch.set_num_threads(1)
     settings = TINY[task](Path(workspace), samples_per_epoch=4, batch_size=4)
     torch.save(train_recording(settings), Path(workspace) / f"rank{rank}.pt")
     torch.distributed.destroy_process_group()
 
 
-def ddp_two_ranks(tmp_path: Path, task: str) -> list:
-    """What each of two DDP ranks recorded over one epoch of ``task``; both end with the same weights."""
+def ddp_two_ranks(tmp_path: Path, task: str, launcher: str = "torchrun") -> list:
+    """What each of two DDP ranks recorded over one epoch of ``task``, started as ``launcher`` ('torchrun' or
+    'slurm') would start them; both end with the same weights."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path), task), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path), task, launcher), nprocs=2, join=True)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
     net_type = {"box2seg": "Box2SegNet", "lwl": "LWTLNet"}[task]
     assert (tmp_path / "checkpoints" / f"ltr/{task}/tiny" / f"{net_type}_ep0001.pth.tar").is_file()
@@ -147,8 +151,8 @@ def ddp_two_ranks(tmp_path: Path, task: str) -> list:
     return ranks
 
 
-def test_ddp_lwl_two_cpu_processes(tmp_path, one_thread):
-    ddp_two_ranks(tmp_path, "lwl")
+def test_ddp_lwl_two_cpu_processes_started_by_srun(tmp_path, one_thread):
+    ddp_two_ranks(tmp_path, "lwl", launcher="slurm")
 
 
 def test_ddp_two_cpu_processes_equal_one_process(tmp_path, one_thread):

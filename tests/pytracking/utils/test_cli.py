@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pytracking.utils.cli import EXIT_USAGE, Parser, Progress, UsageError, continue_command, count, output_folder
+from pytracking.utils.cli import (EXIT_USAGE, Parser, Progress, UsageError, continue_command, count, output_folder,
+                                  reports_for_the_job)
 
 REPO = Path(__file__).resolve().parents[3]
 LOADED = "import sys, runpy; sys.argv = {argv!r}\ntry:\n    runpy.run_path({script!r}, run_name='__main__')\n" \
@@ -79,8 +80,22 @@ def test_the_continue_command_of_a_torchrun_worker_is_torchrun():
     assert continue_command("/repo/ltr/run_training.py", ["box2seg", "default"], env=two_nodes) == \
         "torchrun --nproc_per_node 4 --nnodes 2 /repo/ltr/run_training.py box2seg default" \
         "  # on every node, with this run's rendezvous options"
-    srun = {"RANK": "0", "WORLD_SIZE": "4", "LOCAL_RANK": "0"}  # a launcher that is not torchrun
-    assert continue_command("/repo/run.py", ["x"], env=srun) == f"{shlex.quote(sys.executable)} /repo/run.py x"
+    other = {"RANK": "0", "WORLD_SIZE": "4", "LOCAL_RANK": "0"}  # a launcher that is neither torchrun nor SLURM
+    assert continue_command("/repo/run.py", ["x"], env=other) == f"{shlex.quote(sys.executable)} /repo/run.py x"
+
+
+def test_the_continue_command_of_a_slurm_task_is_srun_with_as_many_tasks():
+    python = shlex.quote(sys.executable)
+    srun = {"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_LOCALID": "0"}
+    assert continue_command("/repo/run.py", ["x"], env=srun) == \
+        f"srun --ntasks 4 {python} /repo/run.py x  # with this job's other srun options"
+    assert continue_command("/repo/run.py", ["x"], env=dict(srun, SLURM_NTASKS="1")) == f"{python} /repo/run.py x"
+
+
+def test_one_process_of_a_job_reports_for_it():
+    assert reports_for_the_job({}) and reports_for_the_job({"RANK": "0", "WORLD_SIZE": "2"})
+    assert not reports_for_the_job({"RANK": "1", "WORLD_SIZE": "2"})
+    assert not reports_for_the_job({"SLURM_PROCID": "2", "SLURM_NTASKS": "4"})
 
 
 def test_progress_in_a_log_file_is_plain_lines_with_rate_and_eta():
