@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv2
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, conv_backward_flop
 
 from stages import (CONFIGS, StageTimer, box2seg_stages, device_name, peak_memory_mib,
                     reset_peak_memory, split_rows, table, timed, use_device)
@@ -111,10 +111,24 @@ def gemm_gflops(device: torch.device, dtype: torch.dtype) -> float:
     return 2 * 2048 ** 3 / min(timed(lambda: a @ b, device) for _ in range(5)) / 1e9
 
 
+def _convolution_backward_flop(*args, out_val=None, **kwargs) -> int:
+    """PyTorch's count of ``aten.convolution_backward`` with the weight gradient of a grouped convolution
+    divided by its groups: PyTorch's formula counts that part as if the convolution were not grouped (S's
+    weight gradients, one group per window, were counted up to ``batch_windows`` times)."""
+    groups, (input_mask, weight_mask, bias_mask) = args[9], args[10]
+    other = conv_backward_flop(*args[:10], [input_mask, False, bias_mask], out_val=out_val, **kwargs)
+    weight = conv_backward_flop(*args[:10], [False, weight_mask, False], out_val=out_val, **kwargs)
+    return other + weight // groups
+
+
+_convolution_backward_flop._get_raw = True  # FlopCounterMode passes the tensors, as to PyTorch's own formula
+
+
 def gflop(fn: Callable[[], object]) -> float:
-    """GFLOP of the convolutions and matrix products ``fn`` runs (PyTorch's FLOP counter; element-wise work,
-    pooling and resizing uncounted)."""
-    with FlopCounterMode(display=False) as counter:
+    """GFLOP of the convolutions and matrix products ``fn`` runs (PyTorch's FLOP counter with grouped weight
+    gradients counted right; element-wise work, pooling and resizing uncounted)."""
+    with FlopCounterMode(display=False, custom_mapping={torch.ops.aten.convolution_backward:
+                                                        _convolution_backward_flop}) as counter:
         fn()
     return counter.get_total_flops() / 1e9
 

@@ -16,12 +16,13 @@ from ltr.dataset.sequence import FRAME_SUFFIXES, SequenceError, VideoSequence, f
 
 
 def _declares_no_box(line: str) -> bool:
-    """The folder format's explicit 'no box': an empty line, a NaN, or a zero width or height."""
+    """The folder format's explicit 'no box': an empty line, only NaNs, or a box of zero width or height.
+    A line that mixes NaNs and numbers is a broken line, not a declaration."""
     try:
         values = [float(v) for v in line.replace(",", " ").split()]
     except ValueError:
         return False
-    return not values or any(np.isnan(values)) or (len(values) == 4 and 0.0 in values[2:])
+    return not values or all(np.isnan(values)) or (len(values) == 4 and 0.0 in values[2:])
 
 
 def read_folder(frames_dir: Path, box_file: Path, name: Optional[str] = None) -> VideoSequence:

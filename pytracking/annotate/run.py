@@ -14,6 +14,7 @@ Exit code 0: all done; 1: some input was bad or some output could not be written
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -156,6 +157,17 @@ def _outputs(layout: OutputLayout, formats: Sequence[str], sequence: str = "<seq
     return ", ".join(str(places[f]) for f in formats)
 
 
+def setting_differences(earlier: Optional[Dict], now: Dict) -> Dict[str, List]:
+    """{field: [earlier value, value now]} for what a finished unit was made with that differs from this run
+    (formats: those this run writes that it lacks); {} when nothing differs or nothing was recorded."""
+    if earlier is None:
+        return {}
+    differs = {k: [earlier.get(k), v] for k, v in now.items() if k != "formats" and earlier.get(k) != v}
+    if not set(now["formats"]) <= set(earlier.get("formats", [])):
+        differs["formats"] = [earlier.get("formats"), now["formats"]]
+    return differs
+
+
 def annotate_units(annotator: Annotator, source: Source, units: List[str], layout: OutputLayout,
                    overwrite: bool, vis: bool, formats: Sequence[str], label: str) -> Dict:
     """Annotate the units not yet done, with per-frame progress; the run's records, failed units and counts."""
@@ -163,13 +175,18 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
 
     from ltr.dataset.sequence import SequenceError
 
-    run: Dict = {"sequences": [], "failed_units": [], "already_done": 0, "frames": 0}
+    run: Dict = {"sequences": [], "failed_units": [], "already_done": 0, "done_with_other_settings": [], "frames": 0}
+    made_with = json.loads(json.dumps({"weights": str(Path(annotator.net.weights_path).resolve()),
+                                       "formats": list(formats), **annotator.settings.mask_settings()}))
     start = time.time()
     progress = Progress(len(units), label)
     with ThreadPoolExecutor(annotator.settings.workers) as pool:
         for k, unit in enumerate(units):
             if layout.is_done(unit) and not overwrite:
                 run["already_done"] += 1
+                differs = setting_differences(layout.made_with(unit), made_with)
+                if differs:
+                    run["done_with_other_settings"].append({"unit": unit, "differs": differs})
                 continue
             layout.start_unit(unit)
             records = []
@@ -182,7 +199,7 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
                 progress.sequence_failed(f"skipping {unit}: {err}")
                 run["failed_units"].append({"unit": unit, "reason": str(err)})
                 continue
-            layout.mark_done(unit, records)
+            layout.mark_done(unit, records, made_with)
             run["sequences"] += records
             run["frames"] += sum(r["frames"] for r in records)
     run["seconds"] = time.time() - start
@@ -239,6 +256,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(_report(records, run["failed_units"], summary_path))
     print(f"{count(run['frames'], 'frame')} in {seconds:.1f} s ({run['frames'] / max(seconds, 1e-9):.2f} frames/s); "
           f"already done before: {count(run['already_done'], 'unit')}")
+    other = run["done_with_other_settings"]
+    if other:
+        first = ", ".join(f"{k} {a} (now {b})" for k, (a, b) in other[0]["differs"].items())
+        print(f"of which {count(len(other), 'unit')} made with other settings and kept ({other[0]['unit']}: {first}"
+              f"{'; ...' if len(other) > 1 else ''}): --overwrite redoes them")
     print(f"masks: {where}; summary: {summary_path}")
     skipped = run["failed_units"] or any(r["skipped"] or r["problems"] for r in records)
     return EXIT_PROBLEMS if skipped else EXIT_OK

@@ -5,7 +5,7 @@ Kept free of torch so that command lines can show these defaults in ``--help`` w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Dict, Tuple
 
 from ltr.models.box2seg.names import TARGET_STRIDES
 from ltr.models.meta.solvers import DEFAULT_SOLVER
@@ -29,6 +29,13 @@ class AnnotateSettings:
     solver: str = DEFAULT_SOLVER  # steepest descent of S; "double_backward" is the official maths
     fast: bool = False  # share each frame's stage-1 mask between its windows (an approximation)
     channels_last: bool = True  # NHWC convolutions: oneDNN (CPU) and cuDNN skip reordering every map
+
+    def mask_settings(self) -> Dict[str, Any]:
+        """The fields that decide the masks, not only how fast they come (a finished unit records them)."""
+        return {name: getattr(self, name) for name in MASK_FIELDS}
+
+
+MASK_FIELDS = ("num_frames", "interval", "iters", "search_area", "crop_size", "bf16", "fast")
 
 
 def check_crop_size(size: Tuple[int, int], stride: int) -> None:

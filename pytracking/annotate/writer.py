@@ -3,7 +3,8 @@
 Layout under ``--out`` (masks exactly as pytracking's LasotVOS / Got10kVOS read them):
     <dataset>_masks/<sequence>/<frame>.png   palette PNG, background 0, foreground 1 (shown dark red)
     <dataset>_coco/<sequence>.json           with --format coco/both: COCO-style run-length masks
-    done/<dataset>/<unit>.json               written last: the unit is complete (per-sequence stats)
+    done/<dataset>/<unit>.json               written last: the unit is complete (what made it, per-sequence
+                                             stats)
     vis/<dataset>/<sequence>/<frame>.jpg     with --vis: overlays, and vis/<dataset>/<sequence>.mp4
     summaries/<dataset>-<time>-shard<i>of<n>.json
 Every file is written to a '.tmp-' sibling and renamed, so a killed job never leaves a truncated
@@ -139,9 +140,16 @@ class OutputLayout:
         for path in (marker, marker.with_name(TMP_PREFIX + marker.name)):
             path.unlink(missing_ok=True)
 
-    def mark_done(self, unit: str, records: List[Dict]) -> None:
-        """Record that every output of ``unit`` is written (the last step of a unit)."""
-        write_json(self.marker(unit), {"unit": unit, "sequences": records})
+    def mark_done(self, unit: str, records: List[Dict], made_with: Dict) -> None:
+        """Record that every output of ``unit`` is written (the last step of a unit), and what made them."""
+        write_json(self.marker(unit), {"unit": unit, "made_with": made_with, "sequences": records})
+
+    def made_with(self, unit: str) -> Optional[Dict]:
+        """What made a finished unit's outputs, as ``mark_done`` recorded it (None: not recorded or unreadable)."""
+        try:
+            return json.loads(self.marker(unit).read_text()).get("made_with")
+        except (OSError, ValueError, AttributeError):
+            return None
 
     def summary_path(self, shard: int, num_shards: int) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -64,3 +66,24 @@ def test_a_narrower_decoder_keeps_the_rest_of_the_network_and_its_inference_reco
     assert narrower.decoder.project.conv2.in_channels == 4 and shipped.decoder.project.conv2.in_channels == 16
     shipped_sizes = {k: v.shape for k, v in shipped.state_dict().items() if not k.startswith("decoder.")}
     assert shipped_sizes == {k: v.shape for k, v in narrower.state_dict().items() if not k.startswith("decoder.")}
+
+
+def test_a_grouped_weight_gradient_is_counted_as_its_groups(monkeypatch):
+    """S's weight gradient is one convolution grouped by window: it costs what the windows' separate,
+    ungrouped weight gradients cost (PyTorch counts those right), 2·h·w·K·C·fs² FLOP each."""
+    import torch
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from annotate_speed import gflop
+
+    windows, c, k, h, w = 4, 64, 16, 13, 20
+    x, grad = torch.randn(1, windows * c, h, w), torch.randn(1, windows * k, h, w)
+    grouped = gflop(lambda: torch.nn.grad.conv2d_weight(x, (windows * k, c, 3, 3), grad, padding=1, groups=windows))
+    separate = sum(gflop(lambda i=i: torch.nn.grad.conv2d_weight(x[:, i * c:(i + 1) * c], (k, c, 3, 3),
+                                                                  grad[:, i * k:(i + 1) * k], padding=1))
+                   for i in range(windows))
+    assert grouped == pytest.approx(separate, rel=1e-12) == windows * 2 * h * w * k * c * 9 / 1e9
+    weight = torch.randn(windows * k, c, 3, 3, requires_grad=True)
+    inputs = torch.randn(2, windows * c, h, w, requires_grad=True)
+    step = gflop(lambda: torch.nn.functional.conv2d(inputs, weight, padding=1, groups=windows).sum().backward())
+    assert step == pytest.approx(3 * grouped * 2, rel=1e-12)  # forward, input gradient and weight gradient, each of 2 images
