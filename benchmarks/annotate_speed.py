@@ -43,11 +43,10 @@ from ltr.dataset.sequence import VideoSequence
 from ltr.models.box2seg.box2seg_net import Box2SegNet, steepest_descent_resnet50
 from ltr.models.inference import InferenceRecord
 from pytracking.annotate.engine import AnnotateSettings, Annotator, PreparedFrame, prepare_frame, settings_for
-from pytracking.annotate.settings import parse_size
 from pytracking.annotate.writer import write_mask
 from pytracking.features.preprocessing import crop_frame, paste_mask
 from pytracking.utils.cli import (Parser, UsageError, add_device_arguments, check_at_least_one, count, load_weights,
-                                  usage_error)
+                                  size_argument, usage_error)
 
 SHARED_DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-train"
 MODES = {"exact": dict(solver="gemm", fast=False), "official maths": dict(solver="double_backward", fast=False),
@@ -202,7 +201,7 @@ def build_parser() -> Parser:
     add_device_arguments(p)
     p.add_argument("--config", choices=CONFIGS, help="network preset without --weights (default: lite on CPU, paper on "
                    "GPU): " + "; ".join(f"{k}: {v['description']}" for k, v in CONFIGS.items()))
-    p.add_argument("--crop-size", type=parse_size, help="HxW (default: the checkpoint's, else the preset's, 192x320 "
+    p.add_argument("--crop-size", type=size_argument, help="HxW (default: the checkpoint's, else the preset's, 192x320 "
                    "or 480x832)")
     p.add_argument("--search-area", type=float, help="crop side / box side (default: the checkpoint's, else "
                    f"{AnnotateSettings().search_area:g})")

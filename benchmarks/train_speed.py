@@ -31,8 +31,8 @@ from ltr.admin.settings import Settings
 from ltr.models.meta.solvers import SOLVERS
 from ltr.trainers.build import build_trainer
 from ltr.trainers.trainer import Trainer, move_to
-from pytracking.annotate.settings import parse_size
-from pytracking.utils.cli import Parser, UsageError, add_device_arguments, check_at_least_one, usage_error
+from pytracking.utils.cli import (Parser, UsageError, add_device_arguments, check_at_least_one, size_argument,
+                                  usage_error)
 
 STAGES = ("loader", "backbone", "encoders", "S", "decoder", "loss and rest of forward", "backward", "optimizer")
 
@@ -86,7 +86,7 @@ def build_parser() -> Parser:
     p.add_argument("--setting", default="synthetic",
                    help="train setting whose data and processing are used (synthetic needs no files; davis16 reads "
                         "the shared DAVIS-2016; default needs YouTube-VOS and DAVIS-2017)")
-    p.add_argument("--size", type=parse_size, help="crop HxW (default 96x160; --config paper: 480x832)")
+    p.add_argument("--size", type=size_argument, help="crop HxW (default 96x160; --config paper: 480x832)")
     p.add_argument("--num-frames", type=int, default=3, help="T")
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--iters", type=int, default=3, help="timed steps per solver and repeat")

@@ -59,7 +59,10 @@ CASES = {
         ANNOTATE, ["folder", "--root", "{tmp}/seq"], {"BOX2SEG_ANNOTATION_PATH": "{tmp}/file/x"},
         "annotation_path (pytracking/evaluation/local.py, or BOX2SEG_ANNOTATION_PATH) {tmp}/file/x: cannot create"),
     "annotate: bad choice": (ANNOTATE, ["lasot", "--format", "tiff"], {}, "argument --format: invalid choice"),
-    "annotate: bad crop size": (ANNOTATE, ["lasot", "--crop-size", "10x10"], {}, "argument --crop-size"),
+    "annotate: bad crop size": (ANNOTATE, ["lasot", "--crop-size", "96x161"], {},
+                                "argument --crop-size: crop size 96x161: H and W must be positive multiples of 8"),
+    "annotate_speed: bad crop size": (ANNOTATE_SPEED, ["--crop-size", "96"], {},
+                                      "argument --crop-size: crop size must look like HxW, e.g. 480x832; got '96'"),
     "evaluate_masks: maskfolder without masks": (
         EVALUATE_MASKS, ["--method", "maskfolder", "--root", "{davis16}", *HELDOUT], {},
         "--method maskfolder needs --masks DIR"),
@@ -80,6 +83,8 @@ CASES = {
     "evaluate_masks: a dataset without masks": (EVALUATE_MASKS, ["--dataset", "folder", "--out", "{tmp}/out"], {},
                                                 "argument --dataset: invalid choice: 'folder'"),
     "tables: unknown table": (TABLES, ["table9"], {}, "argument TABLE: invalid choice: 'table9'"),
+    "tracker: folder missing": (RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/none",
+                                              "--mode", "box"], {}, "folder root not found: {tmp}/none"),
     "tracker: bad choice": (RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--mode", "nope"],
                             {}, "argument --mode: invalid choice: 'nope'"),
     "tracker: results folder cannot be made": (

@@ -58,6 +58,8 @@ def find_folder(root: PathLike, boxes: Optional[PathLike] = None) -> Tuple[Path,
     in the frames folder, ``root`` or the frames' parent; the name is the frames folder's (its parent's
     when it is imgs/ or img/)."""
     root = Path(root)
+    if not root.is_dir():
+        raise SequenceError(f"folder root not found: {root}")
     frames = next((d for d in (root, root / "imgs", root / "img") if frame_files(d)), None)
     if frames is None:
         raise SequenceError(f"no frames ({', '.join(FRAME_SUFFIXES)}) in {root} nor in its imgs/ or img/ folder")

@@ -267,7 +267,7 @@ class SequenceWriter:
             write_json(self.coco_file, coco_document(self.seq, self.rles))
         return {"sequence": self.seq.name, "frames": len(self.seq), "masks": len(self.fills),
                 "skipped": self.skipped, "mean_fill": float(np.mean(self.fills)) if self.fills else None,
-                "suspicious": self.suspicious, "problems": self.problems, "notes": list(notes)}
+                "suspicious": sorted(self.suspicious), "problems": self.problems, "notes": list(notes)}
 
 
 def format_table(records: List[Dict], limit: int = 40) -> str:

@@ -13,7 +13,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from ltr.admin.environment import ENV_PREFIX
 from ltr.admin.launcher import launch_place
@@ -186,6 +186,14 @@ def load_weights(weights: Optional[str], network_path: Any) -> "Box2SegNet":
 
 # ---- argument groups ---------------------------------------------------------------------------------
 
+def size_argument(text: str) -> Tuple[int, int]:
+    """``parse_size`` as an argparse type: a bad size's error says why (argparse hides a ValueError's text)."""
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def add_weights_argument(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:
     """--weights: the box2seg network."""
     p.add_argument("--weights", help="box2seg network: our checkpoint or the official sta.pth.tar (a bare name is "
@@ -222,7 +230,7 @@ def add_inference_arguments(p: argparse.ArgumentParser, interval_default: str) -
     g.add_argument("--iters", type=int, help=f"steepest-descent iterations (default {d.iters})")
     g.add_argument("--search-area", type=float, help="crop side / box side (default: what the checkpoint was "
                                                       f"trained for, else {d.search_area:g})")
-    g.add_argument("--crop-size", type=parse_size, metavar="HxW", help="network input size, multiples of the "
+    g.add_argument("--crop-size", type=size_argument, metavar="HxW", help="network input size, multiples of the "
                    "network's target stride (default: what the checkpoint was trained for, else {}x{})"
                    .format(*d.crop_size))
     g.add_argument("--batch-windows", type=int, help=f"windows segmented together (default {d.batch_windows})")
