@@ -18,7 +18,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 import torch
@@ -43,6 +43,18 @@ def shown_stats(stats: Dict[str, float]) -> Dict[str, str]:
     ``Loss/total`` is ``loss_weight`` times their sum."""
     return {k.replace("Loss/segm", "Lovász").replace("/", " ").replace("_", " "): f"{v:.3f}"
             for k, v in stats.items() if k.startswith(("Loss/segm", "J/"))}
+
+
+def bar_postfix(shown: Dict[str, str]) -> str:
+    """``shown`` in the columns a terminal bar leaves: the values of one measure side by side, e.g.
+    'Lovász 0.210/0.208, J 0.751/0.752 (initial/refined)' (the parts named once when every measure has them)."""
+    groups: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    for key, value in shown.items():
+        measure, _, part = key.partition(" ")
+        groups[measure].append((part, value))
+    text = ", ".join(f"{measure} {'/'.join(v for _, v in group)}" for measure, group in groups.items())
+    names = {tuple(part for part, _ in group) for group in groups.values()}
+    return text + (f" ({'/'.join(next(iter(names)))})" if len(names) == 1 and all(next(iter(names))) else "")
 
 
 class EpochIndexSampler(Sampler):
@@ -197,7 +209,7 @@ class Trainer:
             for k, v in stats.items():
                 meters[k].update(v, self.batch_per_rank)
             shown = shown_stats({k: m.avg for k, m in meters.items()})
-            bar.set_postfix(shown)
+            bar.set_postfix_str(bar_postfix(shown))
             if line_every and ((i + 1) % line_every == 0 or i + 1 == iters):
                 print(f"[train] epoch {self.epoch}/{self.settings.num_epochs}, iteration {i + 1}/{iters}, "
                       f"{(time.time() - start) / (i + 1):.2f} s/it: " + ", ".join(f"{k} {v}" for k, v in shown.items()),

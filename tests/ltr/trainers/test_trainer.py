@@ -22,6 +22,7 @@ from ltr.models.box2seg.box2seg_net import Box2SegNet  # noqa: E402
 from ltr.models.inference import InferenceRecord  # noqa: E402
 from ltr.models.loss.lovasz import LovaszSegLoss  # noqa: E402
 from ltr.trainers.build import build_trainer  # noqa: E402
+from ltr.trainers.trainer import bar_postfix  # noqa: E402
 
 TINY = {"box2seg": tiny_settings, "lwl": tiny_lwl_settings}
 
@@ -57,6 +58,12 @@ def test_progress_lines_in_a_log_go_to_stderr_with_the_other_tools_progress(tmp_
     lines = [line.split(", ")[:2] for line in err.splitlines() if line.startswith("[train] epoch 1/1, iteration")]
     assert lines == [["[train] epoch 1/1", "iteration 1/2"], ["[train] epoch 1/1", "iteration 2/2"]]
     assert ", iteration " not in out and "[train] done: " in out
+
+
+def test_a_terminal_bar_shows_the_stats_in_few_columns():
+    shown = {"Lovász initial": "0.210", "Lovász refined": "0.208", "J initial": "0.751", "J refined": "0.752"}
+    assert bar_postfix(shown) == "Lovász 0.210/0.208, J 0.751/0.752 (initial/refined)"
+    assert bar_postfix({"Lovász": "0.500", "J test": "0.400"}) == "Lovász 0.500, J 0.400"  # LWL's
 
 
 def rng_states():
