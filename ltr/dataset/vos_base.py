@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ltr.admin.console import is_terminal
 from ltr.admin.environment import ConfigError, ConfigPathError, env_settings
 from ltr.data.bounding_box_utils import mask_to_box
 from ltr.data.image_loader import (ImageReadError, PathLike, check_mask_size, image_size, imread_binary_mask,
@@ -115,7 +116,7 @@ def load_video_meta(meta_path: Path, anno_root: Path, videos: Sequence[str], bin
             cache = json.load(f)
     missing = [v for v in videos if v not in cache]
     if missing:
-        terminal = sys.stderr.isatty()
+        terminal = is_terminal(sys.stderr)
         if len(missing) >= SCAN_NOTICE and not terminal:  # a log gets one line, not a bar's carriage returns
             print(f"[data] scanning the annotations of {len(missing)} videos in {anno_root} (once: cached in "
                   f"{meta_path})", file=sys.stderr, flush=True)

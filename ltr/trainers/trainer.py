@@ -26,6 +26,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
+from ltr.admin.console import is_terminal
 from ltr.admin.environment import ConfigError
 from ltr.admin.loading import save_checkpoint, state_without_package_backbone, torch_load_legacy, unwrap
 from ltr.admin.settings import checkpoint_dir, checkpoint_file
@@ -191,7 +192,7 @@ class Trainer:
         step0 = (self.epoch - 1) * iters
         progress = self.info.is_main and getattr(self.settings, "progress", True)
         bar = tqdm(self.loader, total=iters, desc=f"epoch {self.epoch}/{self.settings.num_epochs}", unit="it",
-                   disable=not (progress and sys.stderr.isatty()), leave=False)
+                   disable=not (progress and is_terminal(sys.stderr)), leave=False)
         line_every = max(1, iters // PROGRESS_LINES) if progress and bar.disable else 0
         start = time.time()
         for i, data in enumerate(bar):

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
+from ltr.admin.console import is_terminal
 from ltr.admin.environment import ENV_PREFIX
 from ltr.admin.launcher import launch_place
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
@@ -260,11 +261,6 @@ def add_protocol_argument(p: argparse.ArgumentParser, protocols: Mapping[str, st
 
 
 # ---- progress ----------------------------------------------------------------------------------------
-
-def is_terminal(stream: IO) -> bool:
-    """Whether ``stream`` is an interactive terminal (progress bars) rather than a pipe or a file (lines)."""
-    return hasattr(stream, "isatty") and stream.isatty()
-
 
 class Progress:
     """Frames of the current sequence with rate and ETA, and the count of sequences beside them.
