@@ -14,6 +14,7 @@ Exit code 0: all done; 1: some input was bad or some output could not be written
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -157,6 +158,30 @@ def _outputs(layout: OutputLayout, formats: Sequence[str], sequence: str = "<seq
     return ", ".join(str(places[f]) for f in formats)
 
 
+def what_makes_the_masks(annotator: Annotator, formats: Sequence[str]) -> Dict:
+    """The weights (by content: a moved file is the same network, a retrained one at the same path is not),
+    the formats and the settings that decide the masks, as a finished unit records them (JSON values)."""
+    digest = hashlib.sha256()
+    with open(annotator.net.weights_path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return json.loads(json.dumps({"weights_sha256": digest.hexdigest()[:16], "formats": list(formats),
+                                  **annotator.settings.mask_settings()}))
+
+
+def settings_clash(layout: OutputLayout, units: Sequence[str], made_with: Dict) -> Optional[str]:
+    """Why this run cannot write to ``layout`` when finished units there were made otherwise (they would be
+    skipped, and the two kinds of masks would mix); None when none was."""
+    clashes = [(unit, d) for unit in units if layout.is_done(unit)
+               for d in [setting_differences(layout.made_with(unit), made_with)] if d]
+    if not clashes:
+        return None
+    unit, differs = clashes[0]
+    what = ", ".join(f"{k} {a} (this run: {b})" for k, (a, b) in differs.items())
+    return (f"{layout.out} holds masks of {count(len(clashes), 'unit')} made with other settings (e.g. {unit}: "
+            f"{what}); give another --out, or --overwrite to redo them")
+
+
 def setting_differences(earlier: Optional[Dict], now: Dict) -> Dict[str, List]:
     """{field: [earlier value, value now]} for what a finished unit was made with that differs from this run
     (formats: those this run writes that it lacks); {} when nothing differs or nothing was recorded."""
@@ -175,18 +200,14 @@ def annotate_units(annotator: Annotator, source: Source, units: List[str], layou
 
     from ltr.dataset.sequence import SequenceError
 
-    run: Dict = {"sequences": [], "failed_units": [], "already_done": 0, "done_with_other_settings": [], "frames": 0}
-    made_with = json.loads(json.dumps({"weights": str(Path(annotator.net.weights_path).resolve()),
-                                       "formats": list(formats), **annotator.settings.mask_settings()}))
+    run: Dict = {"sequences": [], "failed_units": [], "already_done": 0, "frames": 0}
+    made_with = what_makes_the_masks(annotator, formats)
     start = time.time()
     progress = Progress(len(units), label)
     with ThreadPoolExecutor(annotator.settings.workers) as pool:
         for k, unit in enumerate(units):
             if layout.is_done(unit) and not overwrite:
                 run["already_done"] += 1
-                differs = setting_differences(layout.made_with(unit), made_with)
-                if differs:
-                    run["done_with_other_settings"].append({"unit": unit, "differs": differs})
                 continue
             layout.start_unit(unit)
             records = []
@@ -235,6 +256,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     formats = FORMATS[args.format]
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
+    clash = None if args.overwrite else settings_clash(layout, mine, what_makes_the_masks(annotator, formats))
+    if clash:
+        return usage_error(clash)
     where = _outputs(layout, formats, mine[0]) if args.dataset == "folder" and mine else _outputs(layout, formats)
     print(f"[annotate] {count(len(mine), 'unit')} of {source.name} (shard {shard + 1}/{num_shards}) on {device}; "
           f"masks to {where}", file=sys.stderr)
@@ -256,11 +280,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(_report(records, run["failed_units"], summary_path))
     print(f"{count(run['frames'], 'frame')} in {seconds:.1f} s ({run['frames'] / max(seconds, 1e-9):.2f} frames/s); "
           f"already done before: {count(run['already_done'], 'unit')}")
-    other = run["done_with_other_settings"]
-    if other:
-        first = ", ".join(f"{k} {a} (now {b})" for k, (a, b) in other[0]["differs"].items())
-        print(f"of which {count(len(other), 'unit')} made with other settings and kept ({other[0]['unit']}: {first}"
-              f"{'; ...' if len(other) > 1 else ''}): --overwrite redoes them")
     print(f"masks: {where}; summary: {summary_path}")
     skipped = run["failed_units"] or any(r["skipped"] or r["problems"] for r in records)
     return EXIT_PROBLEMS if skipped else EXIT_OK

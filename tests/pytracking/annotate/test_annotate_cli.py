@@ -298,16 +298,19 @@ def test_folder_is_the_sequence_folder(vot_bag_root, tmp_path, checkpoints, caps
     assert "6 frames in " in captured.out and "already done before: 0 units" in captured.out
     assert captured.out.splitlines()[-1].startswith(f"masks: {out / 'folder_masks' / 'bag'}; summary: ")
     again = ["folder", "--root", str(seq), "--out", str(out), "--weights", str(checkpoints["positive"]), *SMALL_ARGS]
-    assert main(again + ["--workers", "1"]) == EXIT_OK  # settings that change only the speed: nothing to say
-    assert "other settings" not in capsys.readouterr().out
-    assert main(again + ["--num-frames", "1", "--format", "both"]) == EXIT_OK  # kept, and the run says so
-    captured = capsys.readouterr()
-    assert "already done before: 1 unit\nof which 1 unit made with other settings and kept (bag: num_frames 3 (now " \
-           "1), formats ['png'] (now ['png', 'coco'])): --overwrite redoes them" in captured.out
-    summary = json.loads(Path(captured.out.split("summary: ")[-1].strip()).read_text())
-    assert summary["done_with_other_settings"] == [{"unit": "bag", "differs": {"num_frames": [3, 1],
-                                                                               "formats": [["png"], ["png", "coco"]]}}]
-    assert read_masks(out / "folder_masks").keys() == masks.keys() and not (out / "folder_coco").exists()
+    assert main(again + ["--workers", "1"]) == EXIT_OK  # settings that change only the speed: the unit is skipped
+    assert "already done before: 1 unit" in capsys.readouterr().out
+    assert main(again + ["--num-frames", "1", "--format", "both"]) == EXIT_USAGE  # other masks: refused, not mixed
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: {out} holds masks of 1 unit made with other settings (e.g. bag: num_frames 3 (this run: 1), formats "
+        "['png'] (this run: ['png', 'coco'])); give another --out, or --overwrite to redo them")
+    moved = tmp_path / "moved.pth.tar"  # the same network elsewhere is no other setting; another network is
+    shutil.copy(checkpoints["positive"], moved)
+    assert main(again + ["--weights", str(moved)]) == EXIT_OK
+    assert main(again + ["--weights", str(checkpoints["balanced"])]) == EXIT_USAGE
+    assert "made with other settings (e.g. bag: weights_sha256 " in capsys.readouterr().err
+    assert main(again + ["--num-frames", "1", "--overwrite"]) == EXIT_OK
+    assert main(again + ["--num-frames", "1"]) == EXIT_OK and "already done before: 1 unit" in capsys.readouterr().out
     boxes = tmp_path / "other.txt"  # --boxes still overrides groundtruth.txt
     boxes.write_text("nan,nan,nan,nan\n" * 6)
     assert main(["folder", "--root", str(seq), "--boxes", str(boxes), "--out", str(tmp_path / "out2"), "--weights",
