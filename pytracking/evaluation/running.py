@@ -137,6 +137,9 @@ def track_sequence(tracker: Tracker, seq: VideoSequence, mode: str, initial_mask
     start = initial_frame(seq)
     if start is None:
         raise SequenceFailure(f"{seq.name}: no frame with a visible target to start from")
+    if start:
+        progress.write(f"{seq.name}: starts at frame {start + 1} ({seq.frames[start].name}), the first with a visible "
+                       "target; the frames before it get no box and an empty mask")
     try:
         image = seq.frame(start)
         mask = initial_mask(seq, start, image)

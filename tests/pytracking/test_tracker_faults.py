@@ -147,6 +147,14 @@ def test_a_nan_line_in_a_folder_declares_no_box(env, clip, tiny_lwl, positive_bo
     check_completed(results, env["segmentation"] / "lwl" / "default_box", "bag", FRAMES)
 
 
+def test_a_sequence_whose_first_line_has_no_box_says_where_tracking_starts(env, clip, tiny_lwl, positive_box2seg,
+                                                                           capsys):
+    faults.set_line(clip / "groundtruth.txt", 1, faults.BAD_BOX_LINES["nan"])
+    code, out, err, results = run(env, box_mode(tiny_lwl, positive_box2seg, "folder", clip), "default_box", capsys)
+    second = sorted((clip / "imgs").iterdir())[1].name
+    assert code == EXIT_OK and f"bag: starts at frame 2 ({second}), the first with a visible target" in err, err[-2000:]
+
+
 @pytest.mark.parametrize("fault", ["nan-box", "absence-label-too-short"])
 def test_a_damaged_annotation_in_box_mode_on_got10k(fault, env, clip, tiny_lwl, positive_box2seg, tmp_path,
                                                     capsys):
