@@ -13,6 +13,10 @@ from ltr.models.meta.solvers import DEFAULT_SOLVER
 SOURCES = ("lasot", "got10k", "davis", "youtubevos", "folder")  # the datasets the annotation tool reads
 
 
+# the AnnotateSettings fields that change the masks (the others change only how fast they come)
+MASK_FIELDS = ("num_frames", "interval", "iters", "search_area", "crop_size", "bf16", "fast")
+
+
 @dataclass
 class AnnotateSettings:
     """Inference parameters; the defaults are the paper's (facts §3.5 with Δ = 15)."""
@@ -31,11 +35,8 @@ class AnnotateSettings:
     channels_last: bool = True  # NHWC convolutions: oneDNN (CPU) and cuDNN skip reordering every map
 
     def mask_settings(self) -> Dict[str, Any]:
-        """The fields that decide the masks, not only how fast they come (a finished unit records them)."""
+        """The values of ``MASK_FIELDS`` (a finished unit records them)."""
         return {name: getattr(self, name) for name in MASK_FIELDS}
-
-
-MASK_FIELDS = ("num_frames", "interval", "iters", "search_area", "crop_size", "bf16", "fast")
 
 
 def check_crop_size(size: Tuple[int, int], stride: int) -> None:
