@@ -108,7 +108,9 @@ def test_configuration_mistakes_give_one_line_and_exit_code_2(env, bag_clip, tin
     cases = {
         "unknown dataset 'nope'": base + ["--dataset", "nope"],
         "needs --root": base + ["--dataset", "folder"],
-        "no frames": base + ["--dataset", "folder", "--root", str(tmp_path / "missing")],
+        f"folder root not found: {tmp_path / 'missing'}": base + ["--dataset", "folder", "--root",
+                                                                  str(tmp_path / "missing")],
+        "no frames": base + ["--dataset", "folder", "--root", str(tmp_path)],
         "LWL network: ": ["lwl", "default", "--network", str(tmp_path / "none.pth.tar"), "--dataset", "folder",
                           "--root", str(bag_clip)],
         "box2seg network: none.pth.tar not found": base + ["--box2seg", "none.pth.tar", "--dataset", "folder",
