@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Train a network: ``python ltr/run_training.py <module> <setting>`` (e.g. ``box2seg default``, ``lwl stage1``).
 
-Runs on one GPU (or the CPU) as is; under ``torchrun --nproc_per_node N`` it trains with
-DistributedDataParallel on N GPUs (also across nodes). Checkpoints go to
+Runs on one GPU (or the CPU) as is; under ``torchrun --nproc_per_node N`` (or ``srun --ntasks N`` with
+MASTER_ADDR and MASTER_PORT set) it trains with DistributedDataParallel on N GPUs (also across nodes).
+Checkpoints go to
 ``<workspace>/checkpoints/ltr/<module>/<setting>/`` and TensorBoard logs to
 ``<tensorboard_dir>/ltr/<module>/<setting>/``.
 """
