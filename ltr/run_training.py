@@ -3,8 +3,7 @@
 
 Runs on one GPU (or the CPU) as is; under ``torchrun --nproc_per_node N`` (or ``srun --ntasks N`` with
 MASTER_ADDR and MASTER_PORT set) it trains with DistributedDataParallel on N GPUs (also across nodes).
-Checkpoints go to
-``<workspace>/checkpoints/ltr/<module>/<setting>/`` and TensorBoard logs to
+Checkpoints go to ``<workspace>/checkpoints/ltr/<module>/<setting>/`` and TensorBoard logs to
 ``<tensorboard_dir>/ltr/<module>/<setting>/``.
 """
 from __future__ import annotations
