@@ -86,4 +86,5 @@ def test_a_grouped_weight_gradient_is_counted_as_its_groups(monkeypatch):
     weight = torch.randn(windows * k, c, 3, 3, requires_grad=True)
     inputs = torch.randn(2, windows * c, h, w, requires_grad=True)
     step = gflop(lambda: torch.nn.functional.conv2d(inputs, weight, padding=1, groups=windows).sum().backward())
-    assert step == pytest.approx(3 * grouped * 2, rel=1e-12)  # forward, input gradient and weight gradient, each of 2 images
+    # forward, input gradient and weight gradient, each over 2 images
+    assert step == pytest.approx(3 * grouped * 2, rel=1e-12)
