@@ -194,14 +194,14 @@ def setting_differences(earlier: Optional[Dict], now: Dict) -> Dict[str, List]:
 
 
 def annotate_units(annotator: Annotator, source: Source, units: List[str], layout: OutputLayout,
-                   overwrite: bool, vis: bool, formats: Sequence[str], label: str) -> Dict:
-    """Annotate the units not yet done, with per-frame progress; the run's records, failed units and counts."""
+                   overwrite: bool, vis: bool, formats: Sequence[str], made_with: Dict, label: str) -> Dict:
+    """Annotate the units not yet done, with per-frame progress, marking each done with ``made_with``
+    (``what_makes_the_masks``); the run's records, failed units and counts."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ltr.dataset.sequence import SequenceError
 
     run: Dict = {"sequences": [], "failed_units": [], "already_done": 0, "frames": 0}
-    made_with = what_makes_the_masks(annotator, formats)
     start = time.time()
     progress = Progress(len(units), label)
     with ThreadPoolExecutor(annotator.settings.workers) as pool:
@@ -256,15 +256,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     formats = FORMATS[args.format]
     layout = OutputLayout(out, source.name)
     mine = sorted(units)[shard::num_shards]
-    clash = None if args.overwrite else settings_clash(layout, mine, what_makes_the_masks(annotator, formats))
+    made_with = what_makes_the_masks(annotator, formats)
+    clash = None if args.overwrite else settings_clash(layout, mine, made_with)
     if clash:
         return usage_error(clash)
     where = _outputs(layout, formats, mine[0]) if args.dataset == "folder" and mine else _outputs(layout, formats)
     print(f"[annotate] {count(len(mine), 'unit')} of {source.name} (shard {shard + 1}/{num_shards}) on {device}; "
           f"masks to {where}", file=sys.stderr)
     try:
-        run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis,
-                             formats, label=f"[annotate] {source.name}")
+        run = annotate_units(annotator, source, mine, layout, args.overwrite, args.vis, formats, made_with,
+                             label=f"[annotate] {source.name}")
     except KeyboardInterrupt:
         if reports_for_the_job():  # shards started by torchrun or srun share one command
             print(f"\n[annotate] interrupted; masks so far: {where}; continue with (finished units "
