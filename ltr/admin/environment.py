@@ -6,15 +6,18 @@ through an environment variable ``BOX2SEG_<FIELD>`` (e.g. ``BOX2SEG_DAVIS16_DIR`
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import warnings
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Callable, Dict, Iterable, List, Mapping
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "BOX2SEG_"
 LOCAL_FILE = REPO_ROOT / "ltr" / "admin" / "local.py"
+# BOX2SEG_ variables that name no local-file field, and who reads them
+OTHER_VARIABLES = {"FETCH_WEIGHTS": "install.sh", "SHARED_DATA": "the tests", "SHARED_SPEC": "the tests"}
 
 
 class ConfigError(ValueError):
@@ -42,6 +45,49 @@ def ltr_defaults() -> Dict[str, str]:
         "coco_dir": "",
         "backbone_weights": "",
     }
+
+
+def pytracking_defaults() -> Dict[str, str]:
+    """Default pytracking (evaluation, annotation, tracking) paths; '' means 'not configured'. Kept beside
+    ``ltr_defaults`` so that every ``BOX2SEG_`` variable can be checked against both files' fields."""
+    base = os.environ.get(ENV_PREFIX + "WORKSPACE_DIR", str(REPO_ROOT / "workspace"))
+    return {
+        "results_path": os.path.join(base, "tracking_results"),
+        "segmentation_path": os.path.join(base, "segmentation_results"),
+        "network_path": os.path.join(base, "networks"),
+        "result_plot_path": os.path.join(base, "result_plots"),
+        "annotation_path": os.path.join(base, "pseudo_masks"),
+        "lasot_path": "",
+        "got10k_path": "",
+        "davis_dir": "",
+        "davis16_dir": "",
+        "youtubevos_dir": "",
+        "lasot_mask_path": "",
+        "got10k_mask_path": "",
+    }
+
+
+def _did_you_mean(name: str, choices: Iterable[str], quote: bool = False) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close and quote else f" (did you mean {close[0]}?)" if close else ""
+
+
+def unknown_variables(environ: Mapping[str, str]) -> List[str]:
+    """One message per ``BOX2SEG_`` variable that no local file's field and no other reader knows: a
+    misspelt override would otherwise be ignored without a word."""
+    known = {ENV_PREFIX + k.upper() for k in (*ltr_defaults(), *pytracking_defaults())}
+    known |= {ENV_PREFIX + k for k in OTHER_VARIABLES}
+    return [f"{name} names no field of ltr/admin/local.py or pytracking/evaluation/local.py and is ignored"
+            f"{_did_you_mean(name, known)}"
+            for name in sorted(environ) if name.startswith(ENV_PREFIX) and name not in known]
+
+
+def unknown_fields(path: Path, fields: Iterable[str], defaults: Iterable[str]) -> List[str]:
+    """One message per field of a local file that the file's tool does not read (e.g. pytracking's
+    ``lasot_path`` written into training's file, whose field is ``lasot_dir``)."""
+    defaults = list(defaults)
+    return [f"{path}: {field!r} is not one of this file's settings and is ignored"
+            f"{_did_you_mean(field, defaults, quote=True)}" for field in sorted(set(fields) - set(defaults))]
 
 
 class EnvironmentSettings:
@@ -89,7 +135,10 @@ def load_local(module: str, path: Path, defaults: Callable[[], Dict[str, str]], 
         except OSError as err:  # read-only install: defaults still work
             warnings.warn(f"could not write {path} ({err}); using default paths")
         return EnvironmentSettings(values)
-    values.update(local.local_values())
+    local_values = local.local_values()
+    for message in unknown_fields(path, local_values, values) + unknown_variables(os.environ):
+        warnings.warn(message)
+    values.update(local_values)
     return EnvironmentSettings(values)
 
 

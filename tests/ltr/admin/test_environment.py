@@ -54,3 +54,33 @@ def test_existing_local_file_is_not_filled_in(checkout: Path, monkeypatch: pytes
     monkeypatch.delitem(sys.modules, module, raising=False)
     settings = environment.load_local(module, checkout / f"{module}.py", _defaults, "Test paths.")
     assert settings.davis16_dir == ""
+
+
+def test_misspelt_variable_is_named_with_the_field_it_resembles() -> None:
+    environ = {"BOX2SEG_LASOT_DIRR": "/data", "BOX2SEG_LASOT_DIR": "/d", "BOX2SEG_RESULTS_PATH": "/r",
+               "BOX2SEG_SHARED_DATA": "/s", "BOX2SEG_FETCH_WEIGHTS": "1", "LASOT_DIRR": "/x"}
+    messages = environment.unknown_variables(environ)
+    assert len(messages) == 1
+    assert messages[0].startswith("BOX2SEG_LASOT_DIRR names no field")
+    assert messages[0].endswith("(did you mean BOX2SEG_LASOT_DIR?)")
+
+
+def test_field_of_the_other_local_file_is_named(tmp_path: Path) -> None:
+    messages = environment.unknown_fields(tmp_path / "local.py", ["lasot_path", "davis16_dir"],
+                                          environment.ltr_defaults())
+    assert messages == [f"{tmp_path / 'local.py'}: 'lasot_path' is not one of this file's settings and is ignored "
+                        "(did you mean 'lasot_dir'?)"]
+
+
+def test_loading_warns_of_unknown_fields_and_variables(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = "box2seg_test_local_with_typos"
+    environment.write_local_file(checkout / f"{module}.py", {**_defaults(), "lasot_path": "/l"}, "Test paths.")
+    monkeypatch.syspath_prepend(str(checkout))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setenv("BOX2SEG_DAVIS16_DRI", "/d")
+    with pytest.warns(UserWarning) as record:
+        settings = environment.load_local(module, checkout / f"{module}.py", _defaults, "Test paths.")
+    messages = [str(w.message) for w in record]
+    assert any("'lasot_path' is not one of this file's settings" in m for m in messages)
+    assert any(m.startswith("BOX2SEG_DAVIS16_DRI names no field") and "BOX2SEG_DAVIS16_DIR?" in m for m in messages)
+    assert settings.davis16_dir == ""
