@@ -38,8 +38,8 @@ from pytracking.analysis.metrics import PROTOCOLS
 from pytracking.evaluation.arguments import DATA_FIELDS, MODES, OBJECTS, add_dataset_arguments, load_sequences
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
                                   add_device_arguments, add_protocol_argument, continue_command, count, find_network,
-                                  load_checked, load_weights, output_folder, pick_device, set_threads, setting_name,
-                                  usage_error)
+                                  folder_name, load_checked, load_weights, output_folder, pick_device, set_threads,
+                                  setting_name, usage_error)
 from pytracking.tracker import get_tracker_class, tracker_names
 
 if TYPE_CHECKING:
@@ -63,9 +63,10 @@ def build_parser() -> Parser:
                                      "pytracking/networks/); default: the parameters'")
     p.add_argument("--box2seg", help="box mode: the box2seg network for the initial mask; default: the parameters' "
                                      "(the shipped one)")
-    p.add_argument("--name", help="the results run's name: results go to <results_path>/<tracker>/<name> (default: "
-                                  "the parameter name; '_box' is appended in box mode); not a sequence name as in "
-                                  "annotate/run.py: a --dataset folder sequence keeps its folder's name")
+    p.add_argument("--name", type=folder_name,
+                   help="the results run's name: results go to <results_path>/<tracker>/<name> (default: the "
+                        "parameter name; '_box' is appended in box mode); not a sequence name as in "
+                        "annotate/run.py: a --dataset folder sequence keeps its folder's name")
     add_protocol_argument(p, PROTOCOLS)
     add_device_arguments(p)
     return p

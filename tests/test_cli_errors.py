@@ -95,6 +95,11 @@ CASES = {
         RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--mode", "box", "--name", "x"],
         {"BOX2SEG_SEGMENTATION_PATH": "{tmp}/file"}, "segmentation_path (pytracking/evaluation/local.py, or "
         "BOX2SEG_SEGMENTATION_PATH) {tmp}/file/lwl/x_box: cannot create (Not a directory)"),
+    "tracker: --name leaves the results folder": (
+        RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--name", "../../x"], {},
+        "argument --name: '../../x' is not a folder name"),
+    "annotate: --name makes two folders": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--name", "a/b"], {},
+                                           "argument --name: 'a/b' is not a folder name"),
     "tables: bad name": (TABLES, ["table2", "--weights", "Big=w.pth", "--root", "{davis16}", *HELDOUT], {},
                          "--weights 'Big=w.pth': NAME must be one of"),
     "benchmark: weights missing": ("benchmarks/annotate_speed.py", ["--weights", "{tmp}/w.pth"], {},

@@ -72,11 +72,21 @@ def _did_you_mean(name: str, choices: Iterable[str], quote: bool = False) -> str
     return f" (did you mean {close[0]!r}?)" if close and quote else f" (did you mean {close[0]}?)" if close else ""
 
 
+def _field_variables() -> List[str]:
+    return [ENV_PREFIX + k.upper() for k in (*ltr_defaults(), *pytracking_defaults())]
+
+
+def setting_variables(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The variables of ``environ`` that override a local file's field (a command repeated elsewhere needs
+    them to write to the same places)."""
+    fields = set(_field_variables())
+    return {name: value for name, value in sorted(environ.items()) if name in fields}
+
+
 def unknown_variables(environ: Mapping[str, str]) -> List[str]:
     """One message per ``BOX2SEG_`` variable that no local file's field and no other reader knows: a
     misspelt override would otherwise be ignored without a word."""
-    known = {ENV_PREFIX + k.upper() for k in (*ltr_defaults(), *pytracking_defaults())}
-    known |= {ENV_PREFIX + k for k in OTHER_VARIABLES}
+    known = {*_field_variables(), *(ENV_PREFIX + k for k in OTHER_VARIABLES)}
     return [f"{name} names no field of ltr/admin/local.py or pytracking/evaluation/local.py and is ignored"
             f"{_did_you_mean(name, known)}"
             for name in sorted(environ) if name.startswith(ENV_PREFIX) and name not in known]

@@ -248,7 +248,7 @@ class Trainer:
                 print(f"[train] resumed from {path} (epoch {self.epoch})")
         elif self.checkpoints():
             raise ConfigError(f"checkpoints already exist in {self.checkpoint_dir}: pass --resume to continue "
-                              "them, or choose another workspace")
+                              "them, or choose another workspace (--workspace, or BOX2SEG_WORKSPACE_DIR)")
         history = []
         log_path = self.checkpoint_dir / "train_log.jsonl"
         if self.info.is_main:

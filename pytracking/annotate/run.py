@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from ltr.admin.launcher import launch_place
 from pytracking.annotate.settings import SOURCES, AnnotateSettings
 from pytracking.utils.cli import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, Parser, Progress, UsageError,
-                                  add_inference_arguments, add_weights_argument, continue_command, count,
+                                  add_inference_arguments, add_weights_argument, continue_command, count, folder_name,
                                   inference_settings, load_weights, output_folder, pick_device, reports_for_the_job,
                                   set_threads, setting_name, usage_error)
 
@@ -59,9 +59,9 @@ def build_parser() -> Parser:
     p.add_argument("--boxes", help="folder: a boxes file instead of the sequence folder's groundtruth.txt; one line "
                                    "per frame: x,y,w,h or a VOT polygon x1,y1,...,x4,y4 (its min/max box); an empty, "
                                    "NaN or zero-size line means no box")
-    p.add_argument("--name", help="folder: the sequence's name, used for its masks folder <out>/folder_masks/<name>/ "
-                                  "(default: the sequence folder's name); in run_tracker.py --name names the results "
-                                  "run instead")
+    p.add_argument("--name", type=folder_name,
+                   help="folder: the sequence's name, used for its masks folder <out>/folder_masks/<name>/ (default: "
+                        "the sequence folder's name); in run_tracker.py --name names the results run instead")
     p.add_argument("--year", default="2017", choices=("2016", "2017"), help="DAVIS version (2016: 0/255 masks)")
     p.add_argument("--split", help="DAVIS: ImageSets split (default val); YouTube-VOS: split folder (default train)")
     p.add_argument("--resolution", default="480p", help="DAVIS resolution folder, e.g. 480p or 240p")

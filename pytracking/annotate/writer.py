@@ -283,4 +283,6 @@ def format_table(records: List[Dict], limit: int = 40) -> str:
                      f"{len(r['suspicious']):>10}")
     if len(records) > limit:
         lines.append(f"({limit} of {len(records)} sequences shown, most suspicious first; all are in the JSON summary)")
+    lines.append(f"(fill: the mean share of the box's pixels in the mask; suspicious: masks that are empty or whose\n"
+                 f" tight box overlaps the given box with IoU < {SUSPICIOUS_IOU}; the JSON summary names them)")
     return "\n".join(lines)

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from ltr.admin.console import is_terminal
-from ltr.admin.environment import ENV_PREFIX
+from ltr.admin.environment import ENV_PREFIX, setting_variables
 from ltr.admin.launcher import launch_place
 from ltr.models.meta.solvers import DEFAULT_SOLVER, SOLVERS
 from pytracking.annotate.settings import AnnotateSettings, parse_size
-from pytracking.utils.loading import DEFAULT_BOX2SEG, network_file
+from pytracking.utils.loading import DEFAULT_BOX2SEG, OFFICIAL_FILES, network_file
 
 if TYPE_CHECKING:
     import torch
@@ -33,8 +33,6 @@ EXIT_USAGE = 2  # a usage or configuration mistake, reported as one line on stde
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it); the run can be continued
 
 DEFAULT_PROTOCOL = "davis"  # J/F frames of evaluate_masks, run_tracker and tracking_report (see the README)
-OFFICIAL_FILES = ("the official sta.pth.tar and lwl_stage2.pth come from pytracking's releases (README, 'Official "
-                  "weights')")
 
 Net = TypeVar("Net")
 
@@ -96,8 +94,9 @@ def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[s
     ``torchrun`` with as many processes per node, or ``srun`` with as many tasks, when one started this
     process), the script as it was started and its arguments (``script``, the entry file, and ``argv``
     when main() was called with arguments rather than from the command line), plus those of ``add`` not
-    already given. Launcher options that cannot be read back (torchrun's rendezvous on several nodes,
-    srun's others) are named in a comment after the command."""
+    already given, after the ``BOX2SEG_<FIELD>`` variables that chose where the run writes. Launcher
+    options that cannot be read back (torchrun's rendezvous on several nodes, srun's others) are named in
+    a comment after the command."""
     env = os.environ if env is None else env
     start, args = (sys.argv[0], sys.argv[1:]) if argv is None else (script, list(argv))
     launcher, note = [sys.executable], ""
@@ -111,7 +110,8 @@ def continue_command(script: str, argv: Optional[Sequence[str]], add: Sequence[s
     elif place.launcher == "slurm" and place.world_size > 1:
         launcher = ["srun", "--ntasks", str(place.world_size), sys.executable]
         note = "  # with this job's other srun options"
-    return shlex.join([*launcher, start, *args, *(a for a in add if a not in args)]) + note
+    variables = [f"{name}={shlex.quote(value)}" for name, value in setting_variables(env).items()]
+    return " ".join([*variables, shlex.join([*launcher, start, *args, *(a for a in add if a not in args)])]) + note
 
 
 def reports_for_the_job(env: Optional[Mapping[str, str]] = None) -> bool:
@@ -193,6 +193,16 @@ def size_argument(text: str) -> Tuple[int, int]:
         return parse_size(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def folder_name(text: str) -> str:
+    """An argparse type for a name that becomes one folder under an output folder: a separator or '..'
+    would write elsewhere (``--name ../../x`` left the results folder)."""
+    separators = {"/", os.sep, os.altsep} - {None}
+    if text in ("", ".", "..") or any(c in text for c in separators):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder name: it becomes one folder of the output, "
+                                         "so it holds no '/' and is not '.' or '..'")
+    return text
 
 
 def add_weights_argument(p: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:

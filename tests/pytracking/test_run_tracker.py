@@ -159,4 +159,6 @@ def test_ctrl_c_prints_the_command_that_continues(env, bag_clip, tiny_lwl, posit
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message.startswith(f"[lwl] interrupted; results so far: {env['results'] / 'lwl' / 'default_box'}; ")
     command = message.split("continue with (sequences with results are skipped): ", 1)[1]
-    assert shlex.split(command) == [sys.executable, str(REPO / "pytracking" / "run_tracker.py"), *args]
+    variables = [f"BOX2SEG_NETWORK_PATH={env['networks']}", f"BOX2SEG_RESULTS_PATH={env['results']}",
+                 f"BOX2SEG_SEGMENTATION_PATH={env['segmentation']}"]  # the env fixture's: the run writes there
+    assert shlex.split(command) == [*variables, sys.executable, str(REPO / "pytracking" / "run_tracker.py"), *args]

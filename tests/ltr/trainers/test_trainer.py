@@ -43,7 +43,7 @@ def test_two_iterations_write_a_loadable_checkpoint(tmp_path, one_thread):
     loaded = load_network(path)
     assert isinstance(loaded, Box2SegNet) and loaded.inference == InferenceRecord((64, 112), 2.5, "lite", "gemm")
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
-    with pytest.raises(ConfigError, match="--resume"):
+    with pytest.raises(ConfigError, match=r"--resume .* another workspace \(--workspace, or BOX2SEG_WORKSPACE_DIR\)"):
         build_trainer(tiny_settings(tmp_path)).train()
     faults.truncate(path)
     with pytest.raises(ConfigError, match=f"cannot resume from {path}"):

@@ -11,7 +11,7 @@ from pytracking.annotate.run import resolve_shard
 from pytracking.annotate.settings import parse_size
 from pytracking.annotate.sources import FolderSource, make_source
 from pytracking.annotate.windows import lattice_windows, max_window, window
-from pytracking.annotate.writer import frame_stats
+from pytracking.annotate.writer import format_table, frame_stats
 from pytracking.features.preprocessing import crop_frame, paste_mask
 from pytracking.utils.cli import UsageError, pick_device
 
@@ -165,6 +165,14 @@ def test_frame_stats_flags_empty_and_misplaced_masks():
     fill, suspicious = frame_stats(mask, box)
     assert fill == pytest.approx(16 / 400) and suspicious
 
+
+def test_the_summary_table_says_what_its_columns_mean():
+    record = {"sequence": "bag", "frames": 196, "masks": 196, "skipped": 0, "mean_fill": 0.58, "suspicious": ["a"] * 6}
+    header, row, *legend = format_table([record]).splitlines()
+    assert row.split() == ["bag", "196", "196", "0", "0.58", "6"]
+    legend = " ".join(line.strip() for line in legend)
+    assert "fill: the mean share of the box's pixels in the mask" in legend
+    assert "suspicious: masks that are empty or whose tight box overlaps the given box with IoU < 0.5" in legend
 
 
 def test_settings_default_to_what_the_checkpoint_was_trained_for():

@@ -66,9 +66,21 @@ def test_counts_read_right():
 def test_the_continue_command_is_this_run_quoted(monkeypatch):
     python = shlex.quote(sys.executable)
     monkeypatch.setattr(sys, "argv", ["pytracking/annotate/run.py", "folder", "--root", "my data/bag"])
-    assert continue_command("/repo/run.py", None) == f"{python} pytracking/annotate/run.py folder --root 'my data/bag'"
-    assert continue_command("/repo/run.py", ["box", "x"], ["--resume"]) == f"{python} /repo/run.py box x --resume"
-    assert continue_command("/repo/run.py", ["--resume", "a"], ["--resume"]) == f"{python} /repo/run.py --resume a"
+    assert continue_command("/repo/run.py", None, env={}) == \
+        f"{python} pytracking/annotate/run.py folder --root 'my data/bag'"
+    assert continue_command("/repo/run.py", ["box", "x"], ["--resume"], env={}) == \
+        f"{python} /repo/run.py box x --resume"
+    assert continue_command("/repo/run.py", ["--resume", "a"], ["--resume"], env={}) == \
+        f"{python} /repo/run.py --resume a"
+
+
+def test_the_continue_command_keeps_the_variables_that_chose_where_the_run_writes():
+    """A run under BOX2SEG_WORKSPACE_DIR continues only there; variables that are no setting are not repeated."""
+    env = {"BOX2SEG_WORKSPACE_DIR": "/my ws", "BOX2SEG_RESULTS_PATH": "/r", "BOX2SEG_SHARED_DATA": "/s", "HOME": "/h"}
+    command = continue_command("/repo/ltr/run_training.py", ["box2seg", "synthetic"], ["--resume"], env=env)
+    assert command == f"BOX2SEG_RESULTS_PATH=/r BOX2SEG_WORKSPACE_DIR='/my ws' {shlex.quote(sys.executable)} " \
+                      "/repo/ltr/run_training.py box2seg synthetic --resume"
+    assert shlex.split(command)[:2] == ["BOX2SEG_RESULTS_PATH=/r", "BOX2SEG_WORKSPACE_DIR=/my ws"]
 
 
 def test_the_continue_command_of_a_torchrun_worker_is_torchrun():
