@@ -165,19 +165,21 @@ def coco_rle(mask: np.ndarray) -> Dict:
 
 
 def coco_document(seq: VideoSequence, rles: Dict[int, Tuple[Dict, int]]) -> Dict:
-    """One sequence in COCO's format: an image per frame (``file_name``: the mask PNG's name, ``frame``:
-    the source frame), one annotation per frame (category 1, the target; an empty mask has area 0)."""
+    """One sequence in COCO's format: an image per frame (``file_name``: the frame, in the folder that
+    ``info.frames_folder`` names, as COCO tools expect; ``mask_name``: its mask PNG's name), one annotation
+    per frame (category 1, the target; an empty mask has area 0)."""
     images, annotations = [], []
     for i in sorted(rles):
         rle, area = rles[i]
         height, width = rle["size"]
-        images.append({"id": i + 1, "file_name": seq.mask_names[i], "frame": seq.frames[i].name,
+        images.append({"id": i + 1, "file_name": seq.frames[i].name, "mask_name": seq.mask_names[i],
                        "height": height, "width": width})
         box = seq.boxes[i]
         annotations.append({"id": i + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0,
                             "segmentation": rle, "area": area,
                             "bbox": [float(v) for v in box] if np.isfinite(box).all() else None})
-    return {"info": {"sequence": seq.name}, "images": images, "annotations": annotations,
+    info = {"sequence": seq.name, "frames_folder": str(seq.frames[0].parent) if len(seq) else ""}
+    return {"info": info, "images": images, "annotations": annotations,
             "categories": [{"id": 1, "name": "target"}]}
 
 

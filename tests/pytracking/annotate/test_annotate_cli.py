@@ -261,14 +261,16 @@ def test_coco_masks_decode_to_the_png_masks(lasot_root, tmp_path, checkpoints):
     pngs = read_masks(out / "lasot_masks")
     for name in ("bear-1", "boat-1", "car-2"):
         document = json.loads((out / "lasot_coco" / f"{name}.json").read_text())
-        assert [im["file_name"] for im in document["images"]] == [f"{i:08d}.png" for i in range(1, 7)]
-        assert [im["frame"] for im in document["images"]] == [f"{i:08d}.jpg" for i in range(1, 7)]
+        # COCO's file_name is the image; the mask's name is ours
+        assert [im["file_name"] for im in document["images"]] == [f"{i:08d}.jpg" for i in range(1, 7)]
+        assert [im["mask_name"] for im in document["images"]] == [f"{i:08d}.png" for i in range(1, 7)]
+        assert document["info"]["frames_folder"] == str(lasot_root / name.split("-")[0] / name / "img")
         for image, ann in zip(document["images"], document["annotations"]):
             assert ann["image_id"] == image["id"] and ann["category_id"] == 1
             rle = dict(ann["segmentation"], counts=ann["segmentation"]["counts"].encode("ascii"))
             decoded = mask_utils.decode(rle)
-            png = pngs[f"{name}/{image['file_name']}"]
-            np.testing.assert_array_equal(decoded, png, err_msg=f"{name}/{image['file_name']}")
+            png = pngs[f"{name}/{image['mask_name']}"]
+            np.testing.assert_array_equal(decoded, png, err_msg=f"{name}/{image['mask_name']}")
             assert ann["area"] == int(png.sum()) and [image["height"], image["width"]] == list(png.shape)
     assert any(m.any() for m in pngs.values()) and any(not m.all() for m in pngs.values())
     out_coco = tmp_path / "coco_only"
