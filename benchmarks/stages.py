@@ -19,14 +19,6 @@ import torch.nn as nn
 
 from pytracking.utils.cli import pick_device, set_threads
 
-# Network presets: the CPU-sized EfficientNet-Lite network and the paper's (official) ResNet-50 one.
-CONFIGS = {
-    "lite": {"net": dict(backbone_type="efficientnet_lite0", out_feature_dim=256, decoder_mdim=32),
-             "crop": (192, 320), "description": "EfficientNet-Lite0, C=256, decoder width 32"},
-    "paper": {"net": {}, "crop": (480, 832), "description": "ResNet-50, C=512, decoder width 64 (official)"},
-}
-
-
 def box2seg_stages(net: nn.Module) -> Dict[str, List[nn.Module]]:
     """The network's parts by stage: backbone, encoders (x_t, B, B̂), S (both aggregations), decoder. The
     decoder is timed by its leaf modules, since the annotation engine calls them in two parts per frame and

@@ -141,7 +141,7 @@ def test_configuration_mistake_is_one_line_and_exit_code_2(case, tmp_path, reque
 QUICK_ANSWERS = {TRAIN: ["box2seg", "default", "--no-such-option"], ANNOTATE: ["folder", "--no-such-option"],
                  EVALUATE_MASKS: ["--no-such-option"], TABLES: ["table9"],
                  RUN_TRACKER: ["lwl", "default", "--mode", "nope"], TRACKING_REPORT: ["--no-such-option"],
-                 EXPORT: ["--no-such-option"]}
+                 EXPORT: ["--no-such-option"], ANNOTATE_SPEED: ["--config", "nope"], TRAIN_SPEED: ["--size", "9x9"]}
 
 
 def imported_modules(importtime_log: str) -> set:

@@ -55,7 +55,7 @@ def test_train_speed(tmp_path):
 
 def test_a_narrower_decoder_keeps_the_rest_of_the_network_and_its_inference_record():
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from annotate_speed import with_decoder_width
+    from annotate_timing import with_decoder_width
     from pytracking.utils.cli import load_weights
 
     shipped = load_weights(str(REPO / "pytracking" / "networks" / "box2seg_lite0.pth.tar"), "")
@@ -74,7 +74,7 @@ def test_a_grouped_weight_gradient_is_counted_as_its_groups(monkeypatch):
     import torch
 
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    from annotate_speed import gflop
+    from annotate_timing import gflop
 
     windows, c, k, h, w = 4, 64, 16, 13, 20
     x, grad = torch.randn(1, windows * c, h, w), torch.randn(1, windows * k, h, w)
