@@ -11,11 +11,14 @@ import importlib
 import os
 import warnings
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Mapping
+from typing import Callable, Dict, Iterable, List, Mapping, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "BOX2SEG_"
 LOCAL_FILE = REPO_ROOT / "ltr" / "admin" / "local.py"
+# fields that follow BOX2SEG_WORKSPACE_DIR when a local file leaves them at <workspace_dir>/<folder>, as --workspace
+# moves them in run_training.py
+FOLLOW_WORKSPACE = {"tensorboard_dir": "tensorboard"}
 # BOX2SEG_ variables that name no local-file field, and who reads them
 OTHER_VARIABLES = {"FETCH_WEIGHTS": "install.sh", "SHARED_DATA": "the tests", "SHARED_SPEC": "the tests"}
 
@@ -149,7 +152,21 @@ def load_local(module: str, path: Path, defaults: Callable[[], Dict[str, str]], 
     for message in unknown_fields(path, local_values, values) + unknown_variables(os.environ):
         warnings.warn(message)
     values.update(local_values)
-    return EnvironmentSettings(values)
+    return EnvironmentSettings(follow_workspace(values, os.environ.get(ENV_PREFIX + "WORKSPACE_DIR")))
+
+
+def follow_workspace(values: Dict[str, str], workspace: Optional[str]) -> Dict[str, str]:
+    """``values`` with the ``FOLLOW_WORKSPACE`` fields moved into ``workspace`` (BOX2SEG_WORKSPACE_DIR) where
+    they sit at their default place in the file's own workspace: the generated file spells that place out,
+    and a moved workspace would otherwise leave them behind."""
+    if not workspace or "workspace_dir" not in values:
+        return values
+    moved = dict(values)
+    for field, folder in FOLLOW_WORKSPACE.items():
+        default = os.path.join(values["workspace_dir"], folder)
+        if field in values and os.path.normpath(values[field]) == os.path.normpath(default):
+            moved[field] = os.path.join(workspace, folder)
+    return moved
 
 
 def env_settings() -> EnvironmentSettings:

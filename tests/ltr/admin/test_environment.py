@@ -84,3 +84,24 @@ def test_loading_warns_of_unknown_fields_and_variables(checkout: Path, monkeypat
     assert any("'lasot_path' is not one of this file's settings" in m for m in messages)
     assert any(m.startswith("BOX2SEG_DAVIS16_DRI names no field") and "BOX2SEG_DAVIS16_DIR?" in m for m in messages)
     assert settings.davis16_dir == ""
+
+
+@pytest.mark.parametrize("tensorboard, variables, expected", [
+    ("/a/tensorboard", {}, "/a/tensorboard"),
+    ("/a/tensorboard", {"BOX2SEG_WORKSPACE_DIR": "/b"}, "/b/tensorboard"),  # the file's default place moves along
+    ("/c/tb", {"BOX2SEG_WORKSPACE_DIR": "/b"}, "/c/tb"),  # a place the user chose stays
+    ("/a/tensorboard", {"BOX2SEG_WORKSPACE_DIR": "/b", "BOX2SEG_TENSORBOARD_DIR": "/d"}, "/d"),
+])
+def test_tensorboard_follows_a_moved_workspace_as_with_the_workspace_flag(checkout: Path, monkeypatch, tensorboard,
+                                                                         variables, expected) -> None:
+    module = f"box2seg_test_local_ws_{len(variables)}{tensorboard.replace('/', '_')}"
+    fields = {"workspace_dir": "/a", "tensorboard_dir": tensorboard, "davis16_dir": "", "lasot_dir": ""}
+    environment.write_local_file(checkout / f"{module}.py", fields, "Test paths.")
+    monkeypatch.syspath_prepend(str(checkout))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.delenv("BOX2SEG_TENSORBOARD_DIR", raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    settings = environment.load_local(module, checkout / f"{module}.py", lambda: dict(fields), "Test paths.")
+    assert settings.tensorboard_dir == expected
+    assert settings.workspace_dir == variables.get("BOX2SEG_WORKSPACE_DIR", "/a")
