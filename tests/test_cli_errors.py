@@ -31,13 +31,15 @@ CASES = {
     "train: bad value": (TRAIN, ["box2seg", "davis16", "--epochs", "0"], {}, "--epochs must be at least 1"),
     "train: workspace cannot be made": (TRAIN, ["box2seg", "synthetic", "--workspace", "{tmp}/file/ws"], {},
                                         "--workspace {tmp}/file/ws/checkpoints/ltr/box2seg/synthetic: cannot create "
-                                        "(Not a directory)"),
+                                        "({tmp}/file is a file, not a folder)"),
     "train: tensorboard_dir cannot be made": (
         TRAIN, ["box2seg", "synthetic"], {"BOX2SEG_TENSORBOARD_DIR": "{tmp}/file/tb"},
         "tensorboard_dir (ltr/admin/local.py, or BOX2SEG_TENSORBOARD_DIR) {tmp}/file/tb: cannot create "
-        "(Not a directory)"),
+        "({tmp}/file is a file, not a folder)"),
     "export: output cannot be made": (EXPORT, ["{tmp}/file", "{tmp}/file/sub/x.pth.tar"], {},
-                                      "out {tmp}/file/sub: cannot create (Not a directory)"),
+                                      "out {tmp}/file/sub: cannot create ({tmp}/file is a file, not a folder)"),
+    "export: output's folder is a file": (EXPORT, ["{tmp}/file", "{tmp}/file/x.pth.tar"], {},
+                                          "out {tmp}/file: cannot create ({tmp}/file is a file, not a folder)"),
     "export: output is a folder": (EXPORT, ["{tmp}/file", "{tmp}/seq"], {}, "out {tmp}/seq is a folder"),
     "export: argument mistake": (EXPORT, ["--fp32"], {}, "the following arguments are required: checkpoint, out"),
     "annotate: root not configured": (ANNOTATE, ["lasot", "--weights", "w"], {"BOX2SEG_LASOT_PATH": ""},
@@ -54,7 +56,7 @@ CASES = {
     "annotate: no groundtruth.txt": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--boxes", "{tmp}/none.txt"], {},
                                      "no boxes file {tmp}/none.txt"),
     "annotate: output cannot be made": (ANNOTATE, ["folder", "--root", "{tmp}/seq", "--out", "{tmp}/file/x"], {},
-                                        "--out {tmp}/file/x: cannot create (Not a directory)"),
+                                        "--out {tmp}/file/x: cannot create ({tmp}/file is a file, not a folder)"),
     "annotate: annotation_path cannot be made": (
         ANNOTATE, ["folder", "--root", "{tmp}/seq"], {"BOX2SEG_ANNOTATION_PATH": "{tmp}/file/x"},
         "annotation_path (pytracking/evaluation/local.py, or BOX2SEG_ANNOTATION_PATH) {tmp}/file/x: cannot create"),
@@ -79,7 +81,7 @@ CASES = {
                                   "--frame-step must be at least 1"),
     "evaluate_masks: output is a file": (
         EVALUATE_MASKS, ["--method", "boxfill", "--root", "{davis16}", *HELDOUT[:-1], "{tmp}/file"], {},
-        "--out {tmp}/file: cannot create (File exists)"),
+        "--out {tmp}/file: cannot create ({tmp}/file is a file, not a folder)"),
     "evaluate_masks: a dataset without masks": (EVALUATE_MASKS, ["--dataset", "folder", "--out", "{tmp}/out"], {},
                                                 "argument --dataset: invalid choice: 'folder'"),
     "tables: unknown table": (TABLES, ["table9"], {}, "argument TABLE: invalid choice: 'table9'"),
@@ -90,11 +92,11 @@ CASES = {
     "tracker: results folder cannot be made": (
         RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--mode", "box"],
         {"BOX2SEG_RESULTS_PATH": "{tmp}/file/sub"}, "results_path (pytracking/evaluation/local.py, or "
-        "BOX2SEG_RESULTS_PATH) {tmp}/file/sub/lwl/default_box: cannot create (Not a directory)"),
+        "BOX2SEG_RESULTS_PATH) {tmp}/file/sub/lwl/default_box: cannot create ({tmp}/file is a file, not a folder)"),
     "tracker: masks folder cannot be made": (
         RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--mode", "box", "--name", "x"],
         {"BOX2SEG_SEGMENTATION_PATH": "{tmp}/file"}, "segmentation_path (pytracking/evaluation/local.py, or "
-        "BOX2SEG_SEGMENTATION_PATH) {tmp}/file/lwl/x_box: cannot create (Not a directory)"),
+        "BOX2SEG_SEGMENTATION_PATH) {tmp}/file/lwl/x_box: cannot create ({tmp}/file is a file, not a folder)"),
     "tracker: --name leaves the results folder": (
         RUN_TRACKER, ["lwl", "default", "--dataset", "folder", "--root", "{tmp}/seq", "--name", "../../x"], {},
         "argument --name: '../../x' is not a folder name"),

@@ -73,8 +73,21 @@ def output_folder(path: Union[str, Path], flag: str = "--out") -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise UsageError(f"{flag} {path}: cannot create ({err.strerror or err})") from None
+        blocker = _file_in_the_way(path)
+        why = f"{blocker} is a file, not a folder" if blocker is not None else err.strerror or err
+        raise UsageError(f"{flag} {path}: cannot create ({why})") from None
     return path
+
+
+def _file_in_the_way(path: Path) -> Optional[Path]:
+    """The file among ``path`` and its parents that stops the folder from being made, if one does."""
+    for place in (path, *path.parents):
+        try:
+            if place.exists() and not place.is_dir():
+                return place
+        except OSError:  # e.g. a name too long to look up
+            continue
+    return None
 
 
 def setting_name(field: str, module: str = "pytracking/evaluation/local.py") -> str:

@@ -54,8 +54,12 @@ def test_argument_mistakes_are_one_line(capsys):
 def test_an_output_folder_that_cannot_be_made_names_the_flag(tmp_path):
     (tmp_path / "file").write_text("")
     assert output_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b" and (tmp_path / "a" / "b").is_dir()
-    with pytest.raises(UsageError, match=r"^--masks .*/file/x: cannot create \(Not a directory\)$"):
+    with pytest.raises(UsageError, match=r"^--masks .*/file/x: cannot create \(.*/file is a file, not a folder\)$"):
         output_folder(tmp_path / "file" / "x", "--masks")
+    with pytest.raises(UsageError, match=r"^--masks .*/file: cannot create \(.*/file is a file, not a folder\)$"):
+        output_folder(tmp_path / "file", "--masks")
+    with pytest.raises(UsageError, match=r"^--masks .*/x{300}: cannot create \(File name too long\)$"):
+        output_folder(tmp_path / ("x" * 300), "--masks")  # nothing in the way: the system's reason
 
 
 def test_counts_read_right():
