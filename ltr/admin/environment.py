@@ -72,7 +72,9 @@ def pytracking_defaults() -> Dict[str, str]:
 
 def _did_you_mean(name: str, choices: Iterable[str], quote: bool = False) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close and quote else f" (did you mean {close[0]}?)" if close else ""
+    if not close:
+        return ""
+    return f" (did you mean {close[0]!r}?)" if quote else f" (did you mean {close[0]}?)"
 
 
 def _field_variables() -> List[str]:

@@ -210,7 +210,7 @@ def size_argument(text: str) -> Tuple[int, int]:
 
 def folder_name(text: str) -> str:
     """An argparse type for a name that becomes one folder under an output folder: a separator or '..'
-    would write elsewhere (``--name ../../x`` left the results folder)."""
+    would put the output somewhere else."""
     separators = {"/", os.sep, os.altsep} - {None}
     if text in ("", ".", "..") or any(c in text for c in separators):
         raise argparse.ArgumentTypeError(f"{text!r} is not a folder name: it becomes one folder of the output, "
