@@ -32,9 +32,14 @@ class ConfigPathError(ConfigError, FileNotFoundError):
     """A configured or given file or folder that does not exist."""
 
 
+def default_workspace() -> str:
+    """Where both local files' output paths default to: BOX2SEG_WORKSPACE_DIR, else <repository>/workspace."""
+    return os.environ.get(ENV_PREFIX + "WORKSPACE_DIR", str(REPO_ROOT / "workspace"))
+
+
 def ltr_defaults() -> Dict[str, str]:
     """Default LTR (training) paths; '' means 'not configured'."""
-    ws = os.environ.get(ENV_PREFIX + "WORKSPACE_DIR", str(REPO_ROOT / "workspace"))
+    ws = default_workspace()
     return {
         "workspace_dir": ws,
         "tensorboard_dir": os.path.join(ws, "tensorboard"),
@@ -53,7 +58,7 @@ def ltr_defaults() -> Dict[str, str]:
 def pytracking_defaults() -> Dict[str, str]:
     """Default pytracking (evaluation, annotation, tracking) paths; '' means 'not configured'. Kept beside
     ``ltr_defaults`` so that every ``BOX2SEG_`` variable can be checked against both files' fields."""
-    base = os.environ.get(ENV_PREFIX + "WORKSPACE_DIR", str(REPO_ROOT / "workspace"))
+    base = default_workspace()
     return {
         "results_path": os.path.join(base, "tracking_results"),
         "segmentation_path": os.path.join(base, "segmentation_results"),
